@@ -1,0 +1,204 @@
+"""People and organisation (SPEC §1): rooms, vendors, users, room membership, duty roster."""
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Language, Role, RoomCode, RoomKind
+
+
+class Room(models.Model):
+    code = models.CharField(_("代码"), max_length=32, unique=True, choices=RoomCode.choices)
+    name = models.CharField(_("名称"), max_length=64)
+    kind = models.CharField(_("类别"), max_length=16, choices=RoomKind.choices)
+    phone = models.CharField(_("值班电话"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("室")
+        verbose_name_plural = _("室")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_professional(self) -> bool:
+        return self.kind == RoomKind.PROFESSIONAL
+
+
+class Vendor(models.Model):
+    """A maintenance contractor (代维厂家)."""
+
+    name = models.CharField(_("名称"), max_length=128, unique=True)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("代维厂家")
+        verbose_name_plural = _("代维厂家")
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("手机"), max_length=32, blank=True)
+    preferred_language = models.CharField(
+        _("语言"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("代维厂家"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="engineers",
+    )
+    rooms = models.ManyToManyField(
+        Room, verbose_name=_("所属室"), through="RoomMembership", related_name="members", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        full = f"{self.last_name}{self.first_name}".strip()
+        return full or self.username
+
+    def has_role(self, role: str) -> bool:
+        return self.groups.filter(name=role).exists()
+
+    @property
+    def is_vendor_engineer(self) -> bool:
+        return self.vendor_id is not None or self.has_role(Role.VENDOR_ENGINEER)
+
+
+class RoomMembership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "room"], name="membership_unique")]
+        verbose_name = _("室成员")
+        verbose_name_plural = _("室成员")
+
+    def __str__(self):
+        return f"{self.user} @ {self.room}"
+
+
+class DutyShift(models.Model):
+    """Who is on duty in a room from ``starts_at`` until ``ends_at`` (R-DISPATCH-NORM)."""
+
+    user = models.ForeignKey(User, verbose_name=_("值班人"), on_delete=models.CASCADE, related_name="shifts")
+    room = models.ForeignKey(Room, verbose_name=_("室"), on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["room", "starts_at", "ends_at"], name="duty_room_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="duty_ends_after_start"),
+        ]
+        verbose_name = _("值班")
+        verbose_name_plural = _("值班表")
+
+    def __str__(self):
+        return f"{self.room} {self.user} {timezone.localtime(self.starts_at):%m-%d %H:%M}"
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内信")
+    EMAIL = "email", _("邮件")
+    SMS = "sms", _("短信")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class WebhookFormat(models.TextChoices):
+    JSON = "json", _("通用 JSON")
+    WECOM = "wecom", _("企业微信群机器人")
+    DINGTALK = "dingtalk", _("钉钉群机器人")
+
+
+class WebhookEndpoint(models.Model):
+    """A subscribed channel: JSON POST to a URL, optionally in a chat-group robot's format."""
+
+    name = models.CharField(_("名称"), max_length=64, unique=True)
+    url = models.URLField(_("地址"), max_length=500)
+    format = models.CharField(_("格式"), max_length=16, choices=WebhookFormat.choices, default=WebhookFormat.JSON)
+    kinds = models.JSONField(
+        _("订阅的通知类别"), default=list, blank=True, help_text=_("留空表示订阅全部，如 [\"broadcast\", \"escalation\"]")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("Webhook 订阅")
+        verbose_name_plural = _("Webhook 订阅")
+
+    def __str__(self):
+        return self.name
+
+    def wants(self, kind: str) -> bool:
+        return self.active and (not self.kinds or kind in self.kinds)
+
+
+class Notification(models.Model):
+    """Something the system tells people: one row, delivered over one or more channels."""
+
+    kind = models.CharField(_("类别"), max_length=32)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    body_en = models.TextField(_("内容（英文）"), blank=True)
+    subject_en = models.CharField(_("标题（英文）"), max_length=200, blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    ticket_number = models.CharField(_("工单号"), max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self):
+        return self.subject
+
+    def text_for(self, language: str) -> tuple[str, str]:
+        if language == Language.EN and self.body_en:
+            return self.subject_en or self.subject, self.body_en
+        return self.subject, self.body
+
+
+class Delivery(models.Model):
+    """One notification over one channel to one recipient: pending → sent | failed, with retries."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(_("地址"), max_length=500, blank=True)
+    status = models.CharField(_("状态"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最后错误"), blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_pending_idx"
+            ),
+            models.Index(fields=["recipient", "channel", "-id"], name="delivery_inbox_idx"),
+        ]
+        verbose_name = _("投递")
+        verbose_name_plural = _("投递")
+
+    def __str__(self):
+        return f"{self.channel} {self.address or self.recipient_id} {self.status}"

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Channel, Delivery, DeliveryStatus, Notification, User, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+# Kinds urgent enough to reach a phone by SMS as well as the inbox and e-mail.
+SMS_KINDS = {"dispatch_important", "escalation", "arrival_breach", "phone_reminder"}
+
+
+def send(
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    recipients: Iterable[User] = (),
+    subject_en: str = "",
+    body_en: str = "",
+    link: str = "",
+    ticket_number: str = "",
+    webhooks: bool = False,
+    sms: bool | None = None,
+) -> Notification:
+    """Write the notification and its deliveries now; hand them to the workers after commit."""
+    notification = Notification.objects.create(
+        kind=kind, subject=subject[:200], body=body, subject_en=subject_en[:200], body_en=body_en,
+        link=link, ticket_number=ticket_number,
+    )
+    now = timezone.now()
+    # The immediate hand-off after commit sends these; the sweep only takes over if that failed.
+    grace = now + timedelta(seconds=30)
+    rows: list[Delivery] = []
+    want_sms = kind in SMS_KINDS if sms is None else sms
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(Delivery(notification=notification, channel=Channel.INBOX, recipient=user,
+                             status=DeliveryStatus.SENT, sent_at=now, attempts=1))
+        if user.email:
+            rows.append(Delivery(notification=notification, channel=Channel.EMAIL, recipient=user, address=user.email,
+                                 next_attempt_at=grace))
+        if want_sms and user.phone:
+            rows.append(Delivery(notification=notification, channel=Channel.SMS, recipient=user, address=user.phone,
+                                 next_attempt_at=grace))
+    if webhooks:
+        for endpoint in WebhookEndpoint.objects.filter(active=True):
+            if endpoint.wants(kind):
+                rows.append(Delivery(notification=notification, channel=Channel.WEBHOOK, endpoint=endpoint,
+                                     address=endpoint.url, next_attempt_at=grace))
+    Delivery.objects.bulk_create(rows)
+    pending = [d.pk for d in rows if d.status == DeliveryStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: enqueue(pending))
+    return notification
+
+
+def enqueue(delivery_ids: list[int]) -> int:
+    """Hand deliveries to the workers; a broker that is down is logged, not raised (the sweep retries)."""
+    from ..tasks import deliver
+
+    sent = 0
+    for pk in delivery_ids:
+        try:
+            deliver.apply_async(args=[pk], retry=False)
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the row stays pending
+            log.warning("broker unavailable, delivery %s stays pending: %s", pk, exc)
+            break
+    return sent

@@ -1,0 +1,10 @@
+"""The Celery application: workers run tasks, exactly one beat runs the schedule."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
+
+app = Celery("supportdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,129 @@
+"""What the ticket services tell people, composed in zh-Hans and English, sent through staff.notify."""
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from staff import notify
+from staff.choices import Role
+from staff.models import User
+
+
+def _both(fn):
+    with translation.override("zh-hans"):
+        zh = fn()
+    with translation.override("en"):
+        en = fn()
+    return zh, en
+
+
+def _link(ticket) -> str:
+    return f"/tickets/{ticket.pk}/"
+
+
+def room_people(room_ids) -> list[User]:
+    return list(User.objects.filter(is_active=True, memberships__room_id__in=list(room_ids)).distinct())
+
+
+def managers() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name=Role.SUPPORT_MANAGER) | Q(groups__name=Role.CENTRE_LEADER))
+        .distinct()
+    )
+
+
+def involved_people(ticket) -> list[User]:
+    room_ids = set(ticket.involvements.values_list("room_id", flat=True))
+    if ticket.lead_room_id:
+        room_ids.add(ticket.lead_room_id)
+    people = room_people(room_ids)
+    if ticket.vendor_id:
+        people += list(User.objects.filter(is_active=True, vendor_id=ticket.vendor_id))
+    return people
+
+
+def _send(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None):
+    subject, subject_en = _both(subject_fn)
+    body, body_en = _both(body_fn)
+    return notify.send(
+        kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en,
+        recipients=recipients, link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
+    )
+
+
+def _head(ticket) -> str:
+    customer = ticket.customer.name if ticket.customer else _("未匹配客户")
+    return f"{ticket.number} {customer}"
+
+
+def notify_dispatch(ticket, *, rooms, duty_engineer=None):
+    """R-DISPATCH-IMP / R-DISPATCH-NORM: the lead room and the rooms that must stand by."""
+    recipients = room_people([r.pk for r in rooms])
+    if duty_engineer is not None:
+        recipients.append(duty_engineer)
+    kind = "dispatch_important" if ticket.important else "dispatch"
+    return _send(
+        ticket, kind, recipients,
+        lambda: _("派单：%(head)s") % {"head": _head(ticket)},
+        lambda: _("%(title)s。主导室：%(lead)s。请按职责处理。") % {
+            "title": ticket.title, "lead": ticket.lead_room.name if ticket.lead_room else "-",
+        },
+    )
+
+
+def notify_joint_started(ticket, *, rule: str, reason: str):
+    """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: every involved room and the managers."""
+    return _send(
+        ticket, "escalation", involved_people(ticket) + managers(),
+        lambda: _("启动联合处理：%(head)s") % {"head": _head(ticket)},
+        lambda: _("%(rule)s：%(reason)s") % {"rule": rule, "reason": reason},
+        webhooks=True,
+    )
+
+
+def notify_arrival_breach(ticket, *, missing: list[str]):
+    """R-ESC-2: each missing arrival, to the managers."""
+    return _send(
+        ticket, "arrival_breach", managers() + involved_people(ticket),
+        lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
+        lambda: _("故障发生 2 小时仍未到场：%(rooms)s") % {"rooms": "、".join(missing)},
+        webhooks=True,
+    )
+
+
+def notify_broadcast(ticket, broadcast):
+    """R-BCAST: involved rooms, managers and subscribed channels."""
+    return notify.send(
+        kind="broadcast",
+        subject=_both(lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq})[0],
+        subject_en=f"Status broadcast {ticket.number} #{broadcast.seq}",
+        body=broadcast.body, body_en=broadcast.body_en,
+        recipients=involved_people(ticket) + managers(), link=_link(ticket), ticket_number=ticket.number,
+        webhooks=True, sms=False,
+    )
+
+
+def notify_restore_proposed(ticket):
+    return _send(
+        ticket, "restore_proposed", room_people([ticket.lead_room_id]) if ticket.lead_room_id else [],
+        lambda: _("告警已清除，请确认抢通：%(head)s") % {"head": _head(ticket)},
+        lambda: _("该工单的告警已全部清除，请主导室确认业务是否恢复。"),
+    )
+
+
+def notify_explanation_submitted(ticket, explanation):
+    return _send(
+        ticket, "explanation_submitted", [u for u in managers() if u.groups.filter(name=Role.SUPPORT_MANAGER).exists()],
+        lambda: _("故障解释待审核：%(head)s") % {"head": _head(ticket)},
+        lambda: explanation.text,
+    )
+
+
+def notify_explanation_reviewed(ticket, explanation):
+    return _send(
+        ticket, "explanation_reviewed", [explanation.drafted_by],
+        lambda: _("故障解释已审核：%(head)s") % {"head": _head(ticket)},
+        lambda: f"{explanation.get_state_display()} {explanation.review_note}",
+    )

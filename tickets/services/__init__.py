@@ -1,0 +1,44 @@
+"""The verbs of the ticket domain: the only door to a write (views, API, tasks and commands call these)."""
+from .explanations import approve_explanation, draft_explanation, release_explanation, review_explanation
+from .ingest import (
+    AlarmIn,
+    IngestResult,
+    clear_alarm,
+    create_ticket,
+    ingest_alarm,
+    match_customer,
+    open_ticket,
+    override_lead_room,
+    validate_alarm,
+)
+from .onsite import (
+    add_site_member,
+    assign_vendor,
+    designate_site_lead,
+    flag_expedite,
+    publish_manual_broadcast,
+    record_arrival,
+    record_dial_test,
+    record_phone_call,
+    record_pre_arrival,
+)
+from .transitions import accept, add_progress, cancel, close, dispatch, reopen, resolve, restore, start_joint
+
+TRANSITIONS = {
+    "dispatch": dispatch,
+    "accept": accept,
+    "start_joint": start_joint,
+    "restore": restore,
+    "resolve": resolve,
+    "close": close,
+    "cancel": cancel,
+    "reopen": reopen,
+}
+
+__all__ = [
+    "AlarmIn", "IngestResult", "TRANSITIONS", "accept", "add_progress", "add_site_member", "approve_explanation",
+    "assign_vendor", "cancel", "clear_alarm", "close", "create_ticket", "designate_site_lead", "dispatch",
+    "draft_explanation", "flag_expedite", "ingest_alarm", "match_customer", "open_ticket", "override_lead_room",
+    "publish_manual_broadcast", "record_arrival", "record_dial_test", "record_phone_call", "record_pre_arrival",
+    "release_explanation", "reopen", "resolve", "restore", "review_explanation", "start_joint", "validate_alarm",
+]

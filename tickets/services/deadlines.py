@@ -1,0 +1,46 @@
+"""Deadline rows (SPEC §3.3): created at opening from the ticket's policy snapshot, closed when met."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Max
+
+from ..choices import DeadlineKind
+from ..models import Deadline, FaultTicket
+
+
+def create_clock_deadlines(ticket: FaultTicket, *, start: datetime) -> list[Deadline]:
+    """R-ESC-1 / R-ESC-3 (joint handling) and R-ESC-2 (arrival) from ``start`` (the occurrence)."""
+    rows = [
+        Deadline(
+            ticket=ticket, kind=DeadlineKind.JOINT_HANDLING, round=ticket.round,
+            due_at=start + ticket.policy_duration("joint_after"),
+        )
+    ]
+    arrival_after = ticket.policy_duration("arrival_after")
+    if ticket.policy.get("important") and arrival_after is not None:
+        rows.append(Deadline(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round, due_at=start + arrival_after))
+    return Deadline.objects.bulk_create(rows)
+
+
+def pending(ticket: FaultTicket, *kinds: str):
+    return Deadline.objects.filter(
+        ticket=ticket, kind__in=kinds, met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True
+    )
+
+
+def meet_clock_deadlines(ticket: FaultTicket, *, at: datetime, kinds=(DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL)) -> int:
+    """The fault was restored/resolved (or joint handling began) before these came due: met."""
+    return pending(ticket, *kinds).update(met_at=at)
+
+
+def cancel_pending(ticket: FaultTicket, *, at: datetime, kinds=tuple(DeadlineKind.values)) -> int:
+    return pending(ticket, *kinds).update(cancelled_at=at)
+
+
+def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadline:
+    """The next hourly broadcast slot (R-BCAST); slots are numbered per ticket across rounds."""
+    last = Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.BROADCAST).aggregate(m=Max("sequence"))["m"]
+    return Deadline.objects.create(
+        ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=(last or 0) + 1, due_at=due_at
+    )

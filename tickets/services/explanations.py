@@ -1,0 +1,94 @@
+"""R-EXPLAIN: the on-site lead drafts the cause, the support-room manager approves the wording,
+and only then is it released to the customer."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from staff.models import User
+
+from .. import notify
+from ..choices import EventKind, ExplanationState, TicketState
+from ..errors import NotFound, TransitionNotAllowed, ValidationFailed
+from ..models import Explanation
+from ..permissions import ensure_can
+from ._common import lock_ticket, record_event, save_ticket
+
+
+def _lock(explanation_id: int, ticket_id: int | None = None) -> tuple[Explanation, object]:
+    row = Explanation.objects.filter(pk=explanation_id).only("ticket_id").first()
+    if row is None or (ticket_id is not None and row.ticket_id != ticket_id):
+        raise NotFound(f"explanation {explanation_id} does not exist")
+    ticket = lock_ticket(row.ticket_id)
+    return Explanation.objects.select_for_update().get(pk=explanation_id), ticket
+
+
+@transaction.atomic
+def draft_explanation(*, ticket_id: int, by: User, text: str) -> Explanation:
+    """The on-site lead (or, without one, the handling room) drafts; an open draft is revised in place."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "draft_explanation", ticket)
+    if ticket.state in (TicketState.CLOSED, TicketState.CANCELLED):
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed.of("text", "the explanation needs text")
+    now = timezone.now()
+    current = ticket.explanations.select_for_update().filter(
+        state__in=[ExplanationState.DRAFT, ExplanationState.RETURNED]
+    ).first()
+    if current is None:
+        explanation = Explanation.objects.create(ticket=ticket, text=text, drafted_by=by, drafted_at=now)
+    else:
+        if current.state == ExplanationState.RETURNED:
+            current.revise(text=text, at=now)
+        else:
+            current.text, current.drafted_at = text, now
+        current.drafted_by = by
+        current.save()
+        explanation = current
+    save_ticket(ticket)
+    record_event(ticket, kind=EventKind.EXPLANATION, by=by, note="draft", data={"explanation": explanation.pk})
+    transaction.on_commit(lambda: notify.notify_explanation_submitted(ticket, explanation))
+    return explanation
+
+
+@transaction.atomic
+def review_explanation(*, explanation_id: int, by: User, approve: bool, note: str = "",
+                       ticket_id: int | None = None) -> Explanation:
+    """The support-room manager approves the wording (统一口径) or returns it with a note."""
+    explanation, ticket = _lock(explanation_id, ticket_id)
+    ensure_can(by, "approve_explanation", ticket)
+    name = "approve" if approve else "send_back"
+    if not can_proceed(getattr(explanation, name)):
+        raise TransitionNotAllowed(f"explanation {explanation.pk} is {explanation.state}: cannot {name}")
+    if not approve and not note.strip():
+        raise ValidationFailed.of("note", "say what to change")
+    getattr(explanation, name)(by=by, at=timezone.now(), note=note.strip())
+    explanation.save()
+    save_ticket(ticket)
+    record_event(ticket, kind=EventKind.EXPLANATION, by=by, note=f"{explanation.state} {note}".strip(),
+                 data={"explanation": explanation.pk, "state": explanation.state})
+    transaction.on_commit(lambda: notify.notify_explanation_reviewed(ticket, explanation))
+    return explanation
+
+
+def approve_explanation(*, explanation_id: int, by: User, note: str = "", ticket_id: int | None = None):
+    return review_explanation(explanation_id=explanation_id, by=by, approve=True, note=note, ticket_id=ticket_id)
+
+
+@transaction.atomic
+def release_explanation(*, explanation_id: int, by: User, ticket_id: int | None = None) -> Explanation:
+    """Tell the customer: only an approved explanation may be released."""
+    explanation, ticket = _lock(explanation_id, ticket_id)
+    ensure_can(by, "release_explanation", ticket)
+    if not can_proceed(explanation.release):
+        raise TransitionNotAllowed(
+            f"R-EXPLAIN: explanation {explanation.pk} is {explanation.state}; it must be approved before release"
+        )
+    explanation.release(by=by, at=timezone.now())
+    explanation.save()
+    save_ticket(ticket)
+    record_event(ticket, kind=EventKind.EXPLANATION, by=by, note="released", data={"explanation": explanation.pk})
+    return explanation

@@ -1,0 +1,417 @@
+"""Where tickets come from (SPEC §3.1): NMS alarms and people; triage; alarm clears; re-routing."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from staff.models import Room, User
+
+from .. import notify
+from ..choices import (
+    ACTIVE_FAULT_STATES,
+    OPEN_STATES,
+    AlarmCategory,
+    DialTestResult,
+    EventKind,
+    InvolvementRole,
+    Outage,
+    Severity,
+    TicketSource,
+    TicketState,
+    Tier,
+)
+from ..errors import TransitionNotAllowed, ValidationFailed
+from ..models import Alarm, Circuit, Customer, DialTest, FaultTicket, TicketRoom
+from ..permissions import ensure_can
+from . import deadlines
+from ._common import lock_ticket, record_event, save_ticket
+from .routing import lead_room_code, policy_for
+
+log = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+_SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2, Severity.WARNING: 3}
+_OUTAGE_RANK = {Outage.TOTAL: 0, Outage.PARTIAL: 1, Outage.NONE: 2}
+
+
+@dataclass
+class AlarmIn:
+    """An alarm as a NOC system sends it (CONTRACT.md), already parsed."""
+
+    alarm_id: str
+    category: str
+    severity: str
+    outage: str
+    circuit_id: str
+    title: str
+    raised_at: datetime
+    dial_test: dict | None = None
+    source: str = ""
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    alarm: Alarm
+    ticket: FaultTicket
+    created: bool  # a new ticket was opened for this alarm
+    duplicate: bool = False  # this alarm_id was seen before
+    correlated: bool = False  # an open ticket on the circuit absorbed it
+
+
+def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
+    """Every wrong field named at once; nothing is stored when any is wrong."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+
+    def bad(name, message):
+        errors.setdefault(name, []).append(message)
+
+    if not (data.alarm_id or "").strip():
+        bad("alarm_id", "required")
+    elif len(data.alarm_id) > 128:
+        bad("alarm_id", "at most 128 characters")
+    if data.category not in AlarmCategory.values:
+        bad("category", f"must be one of {', '.join(AlarmCategory.values)}")
+    if data.severity not in Severity.values:
+        bad("severity", f"must be one of {', '.join(Severity.values)}")
+    if data.outage not in Outage.values:
+        bad("outage", f"must be one of {', '.join(Outage.values)}")
+    if not (data.circuit_id or "").strip():
+        bad("circuit_id", "required")
+    elif len(data.circuit_id) > 64:
+        bad("circuit_id", "at most 64 characters")
+    if not (data.title or "").strip():
+        bad("title", "required")
+    if not isinstance(data.raised_at, datetime) or timezone.is_naive(data.raised_at):
+        bad("raised_at", "an ISO 8601 time with an offset is required")
+    elif data.raised_at > now + CLOCK_SKEW:
+        bad("raised_at", "is in the future")
+    if data.dial_test is not None:
+        if not isinstance(data.dial_test, dict) or data.dial_test.get("result") not in DialTestResult.values:
+            bad("dial_test", "must be {\"result\": \"pass\" | \"fail\", \"detail\": \"...\"}")
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+
+
+def _number(ticket: FaultTicket) -> str:
+    return f"FT{timezone.localtime(ticket.created_at):%Y%m%d}-{ticket.pk:06d}"
+
+
+def open_ticket(
+    *,
+    title: str,
+    occurred_at: datetime,
+    category: str,
+    severity: str,
+    outage: str,
+    source: str,
+    circuit_ref: str | None,
+    circuit: Circuit | None,
+    customer: Customer | None,
+    by: User | None = None,
+    via: str = "",
+    description: str = "",
+) -> FaultTicket:
+    """Open a ticket: R-LEAD lead room, the tier's policy snapshot, the deadline rows.
+
+    An earlier ticket on the circuit that is resolved or closed is linked as the one this recurs.
+    """
+    tier = customer.tier if customer else Tier.NORMAL
+    policy = policy_for(tier)
+    previous = None
+    if circuit_ref:
+        previous = (
+            FaultTicket.objects.filter(circuit_ref=circuit_ref, state__in=[TicketState.RESOLVED, TicketState.CLOSED])
+            .order_by("-occurred_at").only("pk").first()
+        )
+    lead = Room.objects.filter(code=lead_room_code(category)).first()
+    now = timezone.now()
+    ticket = FaultTicket(
+        number=f"TMP-{uuid.uuid4().hex[:24]}",
+        source=source, title=title[:300], description=description,
+        customer=customer, circuit=circuit, circuit_ref=circuit_ref or None,
+        needs_triage=customer is None, tier=tier, important=policy.important,
+        category=category, severity=severity, outage=outage, policy=policy.snapshot(),
+        lead_room=lead, occurred_at=occurred_at, reported_by=by, created_at=now, recurrence_of=previous,
+    )
+    ticket.site_lead_required = site_lead_required(ticket)
+    ticket.save()
+    ticket.number = _number(ticket)
+    ticket.save(update_fields=["number"])
+    record_event(ticket, kind=EventKind.CREATED, by=by, via=via, to_state=ticket.state, at=now,
+                 note=title, data={"source": source, "recurrence_of": previous.pk if previous else None})
+    if lead is not None:
+        TicketRoom.objects.create(ticket=ticket, room=lead, role=InvolvementRole.LEAD)
+        record_event(ticket, kind=EventKind.LEAD_ROOM_SET, by=by, via=via, at=now, note="R-LEAD",
+                     data={"room": lead.code, "category": category})
+    deadlines.create_clock_deadlines(ticket, start=occurred_at)
+    return ticket
+
+
+def site_lead_required(ticket: FaultTicket) -> bool:
+    """R-SITE-1 (important + total outage) and R-SITE-2 (diamond, or a leader's "expedite")."""
+    policy = ticket.policy
+    if ticket.expedite:
+        return True
+    if policy.get("site_lead_on_any_fault"):
+        return True
+    return bool(policy.get("site_lead_on_total_outage")) and ticket.outage == Outage.TOTAL
+
+
+def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
+    """Take one NMS alarm; never lose it, never duplicate it.
+
+    Idempotent on ``alarm_id``; an open ticket on the same circuit absorbs it; an unknown
+    circuit opens a ``new`` ticket marked for triage; a matched customer's ticket is dispatched
+    at once (R-DISPATCH-*). Concurrent calls meet at the unique constraints and re-read the winner.
+    """
+    validate_alarm(alarm)
+    for attempt in range(5):
+        existing = Alarm.objects.select_related("ticket").filter(alarm_id=alarm.alarm_id).first()
+        if existing is not None:
+            return IngestResult(alarm=existing, ticket=existing.ticket, created=False, duplicate=True,
+                                correlated=existing.correlated)
+        try:
+            with transaction.atomic():
+                result = _ingest_new(alarm, via=via)
+        except IntegrityError:
+            # Another request stored this alarm, or opened the circuit's ticket, first: read it back.
+            log.info("ingest race on %s (attempt %s), reading the winner", alarm.alarm_id, attempt + 1)
+            continue
+        if result.created and result.ticket.customer_id is not None:
+            from ..errors import DomainError
+            from .transitions import dispatch
+
+            try:
+                result.ticket = dispatch(ticket_id=result.ticket.pk, by=None, via=via or "auto-dispatch")
+            except DomainError as exc:  # the alarm and its ticket are stored; monitoring dispatches by hand
+                log.warning("automatic dispatch of %s failed: %s", result.ticket.number, exc)
+        return result
+    raise RuntimeError(f"could not store alarm {alarm.alarm_id} after 5 attempts")
+
+
+def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
+    circuit = Circuit.objects.select_related("customer").filter(circuit_id=data.circuit_id).first()
+    ticket = (
+        FaultTicket.objects.select_for_update()
+        .filter(circuit_ref=data.circuit_id, state__in=OPEN_STATES)
+        .first()
+    )
+    created = ticket is None
+    if created:
+        ticket = open_ticket(
+            title=data.title, occurred_at=data.raised_at, category=data.category, severity=data.severity,
+            outage=data.outage, source=TicketSource.ALARM, circuit_ref=data.circuit_id, circuit=circuit,
+            customer=circuit.customer if circuit else None, via=via,
+        )
+    alarm = Alarm.objects.create(
+        alarm_id=data.alarm_id, ticket=ticket, source=data.source or via, category=data.category,
+        severity=data.severity, outage=data.outage, circuit_ref=data.circuit_id, circuit=circuit,
+        title=data.title[:300], raised_at=data.raised_at, correlated=not created, payload=data.payload,
+    )
+    if not created:
+        _absorb(ticket, alarm, via=via)
+    if data.dial_test:
+        DialTest.objects.create(ticket=ticket, result=data.dial_test["result"],
+                                detail=str(data.dial_test.get("detail", ""))[:2000])
+        record_event(ticket, kind=EventKind.DIAL_TEST, via=via, note=data.dial_test["result"],
+                     data={"alarm_id": data.alarm_id})
+    return IngestResult(alarm=alarm, ticket=ticket, created=created, correlated=not created)
+
+
+def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> None:
+    """Correlation: the open ticket takes the alarm; a worse outage or severity raises the ticket's."""
+    changed = []
+    if _OUTAGE_RANK[alarm.outage] < _OUTAGE_RANK[ticket.outage]:
+        ticket.outage = alarm.outage
+        changed.append("outage")
+    if _SEVERITY_RANK[alarm.severity] < _SEVERITY_RANK[ticket.severity]:
+        ticket.severity = alarm.severity
+        changed.append("severity")
+    if changed:
+        required = site_lead_required(ticket)
+        if required != ticket.site_lead_required:
+            ticket.site_lead_required = required
+            changed.append("site_lead_required")
+    if ticket.alarm_cleared_at is not None:
+        ticket.alarm_cleared_at = None  # an uncleared alarm again
+        changed.append("alarm_cleared_at")
+    save_ticket(ticket, *changed)
+    record_event(ticket, kind=EventKind.ALARM_ABSORBED, via=via, note=alarm.alarm_id,
+                 data={"alarm_id": alarm.alarm_id, "outage": alarm.outage, "severity": alarm.severity})
+
+
+@transaction.atomic
+def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
+    """Record an alarm's clear; when the ticket's last alarm clears, propose restore to the lead room
+    (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing."""
+    if not isinstance(cleared_at, datetime) or timezone.is_naive(cleared_at):
+        raise ValidationFailed.of("cleared_at", "an ISO 8601 time with an offset is required")
+    if cleared_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationFailed.of("cleared_at", "is in the future")
+    alarm = Alarm.objects.filter(alarm_id=alarm_id).first()
+    if alarm is None:
+        from ..errors import NotFound
+
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    ticket = lock_ticket(alarm.ticket_id)
+    alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+    if alarm.cleared_at is not None:
+        return alarm
+    if cleared_at < alarm.raised_at:
+        raise ValidationFailed.of("cleared_at", "is before the alarm was raised")
+    alarm.cleared_at = cleared_at
+    alarm.save(update_fields=["cleared_at"])
+    record_event(ticket, kind=EventKind.ALARM_CLEARED, via=via, note=alarm_id, data={"alarm_id": alarm_id})
+    if ticket.alarms.filter(cleared_at__isnull=True).exists():
+        save_ticket(ticket)
+        return alarm
+    ticket.alarm_cleared_at = cleared_at
+    if ticket.state in ACTIVE_FAULT_STATES and ticket.restore_proposed_at is None:
+        ticket.restore_proposed_at = timezone.now()
+        save_ticket(ticket, "alarm_cleared_at", "restore_proposed_at")
+        if ticket.policy.get("auto_restore_on_clear") and ticket.state in (
+            TicketState.LEAD_HANDLING, TicketState.JOINT_HANDLING
+        ):
+            from .transitions import restore
+
+            restore(ticket_id=ticket.pk, by=None, via=via or "alarm-clear",
+                    note=f"告警 {alarm_id} 已清除，按策略自动抢通", at=cleared_at)
+        else:
+            record_event(ticket, kind=EventKind.RESTORE_PROPOSED, via=via, note=alarm_id)
+            transaction.on_commit(lambda: notify.notify_restore_proposed(ticket))
+    else:
+        save_ticket(ticket, "alarm_cleared_at")
+    return alarm
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    by: User,
+    title: str,
+    occurred_at: datetime,
+    source: str = TicketSource.PHONE,
+    customer_id: int | None = None,
+    circuit_id: str = "",
+    category: str = AlarmCategory.OTHER,
+    severity: str = Severity.MAJOR,
+    outage: str = Outage.PARTIAL,
+    description: str = "",
+    dispatch_now: bool = True,
+) -> FaultTicket:
+    """A monitoring operator opens a ticket by hand (customer phoned, complaint, dial-test failure)."""
+    ensure_can(by, "create")
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["required"]
+    if occurred_at > timezone.now() + CLOCK_SKEW:
+        errors["occurred_at"] = ["is in the future"]
+    for name, value, choices in (("source", source, TicketSource.values), ("category", category, AlarmCategory.values),
+                                 ("severity", severity, Severity.values), ("outage", outage, Outage.values)):
+        if value not in choices:
+            errors[name] = [f"must be one of {', '.join(choices)}"]
+    circuit = None
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    if customer_id and customer is None:
+        errors["customer"] = [f"customer {customer_id} does not exist"]
+    if circuit_id:
+        circuit = Circuit.objects.select_related("customer").filter(circuit_id=circuit_id).first()
+        if circuit is None:
+            errors["circuit_id"] = [f"unknown circuit {circuit_id}"]
+        elif customer is not None and circuit.customer_id != customer.pk:
+            errors["circuit_id"] = [f"circuit {circuit_id} belongs to {circuit.customer.code}"]
+        else:
+            customer = circuit.customer
+            clash = FaultTicket.objects.filter(circuit_ref=circuit_id, state__in=OPEN_STATES).first()
+            if clash is not None:
+                errors["circuit_id"] = [f"circuit {circuit_id} already has open ticket {clash.number}"]
+    if customer is None and "customer" not in errors:
+        errors["customer"] = ["choose the customer (or a circuit of theirs)"]
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    ticket = open_ticket(
+        title=title, occurred_at=occurred_at, category=category, severity=severity, outage=outage, source=source,
+        circuit_ref=circuit_id or None, circuit=circuit, customer=customer, by=by, description=description,
+    )
+    if dispatch_now and by.has_perm("tickets.dispatch_ticket"):
+        from .transitions import dispatch
+
+        ticket = dispatch(ticket_id=ticket.pk, by=by)
+    return ticket
+
+
+@transaction.atomic
+def match_customer(*, ticket_id: int, by: User | None, customer_id: int, circuit_id: str = "",
+                   via: str = "") -> FaultTicket:
+    """Triage: an operator matches an unknown-circuit ticket to a customer; its tier's policy applies
+    from then on, with the clocks still counted from the fault's occurrence."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "match_customer", ticket)
+    if ticket.state != TicketState.NEW:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: only a new ticket is triaged")
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise ValidationFailed.of("customer", f"customer {customer_id} does not exist")
+    circuit = None
+    if circuit_id:
+        circuit = Circuit.objects.filter(circuit_id=circuit_id, customer=customer).first()
+        if circuit is None:
+            raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} is not one of {customer.code}'s")
+    policy = policy_for(customer.tier)
+    ticket.customer, ticket.circuit, ticket.needs_triage = customer, circuit, False
+    ticket.tier, ticket.important, ticket.policy = customer.tier, policy.important, policy.snapshot()
+    ticket.site_lead_required = site_lead_required(ticket)
+    save_ticket(ticket, "customer", "circuit", "needs_triage", "tier", "important", "policy", "site_lead_required")
+    _replace_clock_deadlines(ticket)
+    record_event(ticket, kind=EventKind.CUSTOMER_MATCHED, by=by, via=via, note=customer.code,
+                 data={"customer": customer.code, "tier": customer.tier})
+    return ticket
+
+
+def _replace_clock_deadlines(ticket: FaultTicket) -> None:
+    from ..models import Deadline
+
+    Deadline.objects.filter(ticket=ticket, round=ticket.round, kind__in=["joint_handling", "arrival"],
+                            met_at__isnull=True, breached_at__isnull=True).delete()
+    deadlines.create_clock_deadlines(ticket, start=ticket.occurred_at)
+
+
+@transaction.atomic
+def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reason: str, via: str = "",
+                       expected_version: int | None = None) -> FaultTicket:
+    """R-LEAD override: monitoring re-routes the ticket to another lead room, with a logged reason."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "override_lead_room", ticket)
+    if ticket.state not in (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change")
+    if not reason.strip():
+        raise ValidationFailed.of("reason", "re-routing needs a reason")
+    room = Room.objects.filter(code=room_code).first()
+    if room is None:
+        raise ValidationFailed.of("lead_room", f"unknown room {room_code!r}")
+    if room.pk == ticket.lead_room_id:
+        raise ValidationFailed.of("lead_room", f"{room_code} already leads ticket {ticket.number}")
+    old = ticket.lead_room
+    ticket.lead_room, ticket.lead_room_override_reason = room, reason.strip()
+    save_ticket(ticket, "lead_room", "lead_room_override_reason")
+    if old is not None:
+        TicketRoom.objects.filter(ticket=ticket, room=old).update(role=InvolvementRole.PROFESSIONAL)
+    involvement, _ = TicketRoom.objects.get_or_create(ticket=ticket, room=room,
+                                                      defaults={"role": InvolvementRole.LEAD})
+    if involvement.role != InvolvementRole.LEAD:
+        involvement.role = InvolvementRole.LEAD
+        involvement.save(update_fields=["role"])
+    record_event(ticket, kind=EventKind.LEAD_ROOM_OVERRIDDEN, by=by, via=via, note=reason,
+                 data={"from": old.code if old else None, "to": room.code})
+    if ticket.state != TicketState.NEW:
+        transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=[room]))
+    return ticket

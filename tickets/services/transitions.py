@@ -1,0 +1,306 @@
+"""The transitions of SPEC §3.6, each the only door to its state change.
+
+Every function locks the ticket row, checks who may, refuses a transition that does not
+start from the current state (``TransitionNotAllowed``) or whose guard fails
+(``ValidationFailed``), saves, writes one immutable event and leaves side effects to
+``transaction.on_commit``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from staff.choices import RoomCode
+from staff.models import Room, User
+from staff.selectors import duty_engineer
+
+from .. import notify
+from ..choices import (
+    ACTIVE_FAULT_STATES,
+    BroadcastKind,
+    CancelReason,
+    CauseCategory,
+    DeadlineKind,
+    EscalationKind,
+    EventKind,
+    InvolvementRole,
+    ProgressKind,
+    SiteKind,
+    TicketState,
+    Transition,
+)
+from ..errors import TransitionNotAllowed, ValidationFailed
+from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
+from ..permissions import ensure_can
+from . import broadcasts, deadlines
+from ._common import lock_ticket, record_event, save_ticket
+from .routing import related_professional_rooms
+
+
+def _require_source(ticket: FaultTicket, name: str) -> None:
+    method = getattr(ticket, name)
+    if not can_proceed(method, check_conditions=False):
+        raise TransitionNotAllowed(
+            f"cannot {name} ticket {ticket.number}: it is {ticket.state} "
+            f"({ticket.get_state_display()})"
+        )
+
+
+def _apply(ticket: FaultTicket, name: str, *, by, via, at, note="", data=None, **kwargs) -> None:
+    from_state = ticket.state
+    getattr(ticket, name)(at=at, **kwargs)
+    save_ticket(ticket)
+    record_event(ticket, kind=name, by=by, via=via, from_state=from_state, to_state=ticket.state,
+                 note=note, data=data, at=at)
+
+
+def _involve(ticket: FaultTicket, room: Room, role: str, *, at: datetime, joint: bool = False) -> TicketRoom:
+    involvement, created = TicketRoom.objects.get_or_create(
+        ticket=ticket, room=room, defaults={"role": role, "notified_at": at}
+    )
+    if joint and involvement.joined_joint_at is None:
+        involvement.joined_joint_at = at
+        if ticket.policy.get("important") and ticket.policy.get("arrival_after") is not None:
+            # R-ESC-2: professional rooms at the equipment site, the support room at the customer's.
+            involvement.must_arrive = True
+            involvement.site_kind = (
+                SiteKind.CUSTOMER if room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT
+            )
+        involvement.save(update_fields=["joined_joint_at", "must_arrive", "site_kind"])
+    return involvement
+
+
+def _related_rooms(ticket: FaultTicket) -> list[Room]:
+    """The professional rooms concerned by the alarm and the service, plus the support room."""
+    service_type = ticket.circuit.service_type if ticket.circuit_id else None
+    codes = related_professional_rooms(ticket.category, service_type)
+    codes.append(RoomCode.SERVICE_SUPPORT)
+    rooms = {r.code: r for r in Room.objects.filter(code__in=codes)}
+    return [rooms[c] for c in codes if c in rooms and rooms[c].pk != ticket.lead_room_id]
+
+
+# --------------------------------------------------------------------------- dispatch
+@transaction.atomic
+def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version: int | None = None) -> FaultTicket:
+    """R-DISPATCH-IMP / R-DISPATCH-NORM: send the ticket to its lead room and tell who must know.
+
+    Important customer: the lead room, every related professional room and the support room are
+    involved at once, and each gets a line on the phone checklist. Normal customer: the lead room,
+    and the support room's duty engineer is notified.
+    """
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "dispatch", ticket)
+    _require_source(ticket, Transition.DISPATCH)
+    if ticket.customer_id is None or ticket.needs_triage:
+        raise ValidationFailed.of("customer", f"ticket {ticket.number} has no matched customer yet (triage first)")
+    if ticket.lead_room_id is None:
+        raise ValidationFailed.of("lead_room", f"ticket {ticket.number} has no lead room")
+    now = timezone.now()
+    _apply(ticket, Transition.DISPATCH, by=by, via=via, at=now)
+    lead = ticket.lead_room
+    _involve(ticket, lead, InvolvementRole.LEAD, at=now)
+    notified_rooms = [lead]
+    duty = None
+    if ticket.important:
+        for room in _related_rooms(ticket):
+            role = InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
+            _involve(ticket, room, role, at=now)
+            notified_rooms.append(room)
+        PhoneNotification.objects.bulk_create(
+            [PhoneNotification(ticket=ticket, room=room, callee_phone=room.phone) for room in notified_rooms],
+            ignore_conflicts=True,
+        )
+        record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now,
+                     note="R-DISPATCH-IMP", data={"rooms": [r.code for r in notified_rooms], "phone": True})
+    else:
+        duty = duty_engineer(RoomCode.SERVICE_SUPPORT, now)
+        record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM",
+                     data={"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None})
+    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty))
+    return ticket
+
+
+# --------------------------------------------------------------------------- handling
+@transaction.atomic
+def accept(*, ticket_id: int, by: User | None, via: str = "", expected_version: int | None = None,
+           note: str = "") -> FaultTicket:
+    """The lead room's engineer takes the ticket (dispatched → lead_handling)."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "accept", ticket)
+    _require_source(ticket, Transition.ACCEPT)
+    now = timezone.now()
+    _apply(ticket, Transition.ACCEPT, by=by, via=via, note=note, at=now, accepted_by=by)
+    return ticket
+
+
+@transaction.atomic
+def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-ESC-MANUAL", via: str = "",
+                expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
+    """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: joint handling with every related room, the support room
+    and the vendor; the managers are told and the first broadcast goes out (R-BCAST)."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "start_joint", ticket)
+    _require_source(ticket, Transition.START_JOINT)
+    if not reason.strip():
+        raise ValidationFailed.of("reason", "joint handling needs a reason")
+    return _start_joint_locked(ticket, by=by, reason=reason, rule=rule, via=via, at=at or timezone.now())
+
+
+def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at) -> FaultTicket:
+    _apply(ticket, Transition.START_JOINT, by=by, via=via, note=reason, data={"rule": rule}, at=at,
+           reason=reason)
+    if ticket.lead_room_id:
+        _involve(ticket, ticket.lead_room, InvolvementRole.LEAD, at=at, joint=True)
+    for room in _related_rooms(ticket):
+        role = InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
+        _involve(ticket, room, role, at=at, joint=True)
+    try:
+        with transaction.atomic():
+            Escalation.objects.create(ticket=ticket, kind=EscalationKind.JOINT_HANDLING, round=ticket.round,
+                                      rule=rule, at=at, reason=reason, triggered_by=by)
+    except IntegrityError:
+        pass  # already escalated in this round; the transition itself is what matters
+    record_event(ticket, kind=EventKind.ESCALATION, by=by, via=via, at=at, note=reason, data={"rule": rule})
+    # The clock that asked for joint handling is now answered: met if early, breached by the sweep.
+    deadlines.pending(ticket, DeadlineKind.JOINT_HANDLING).filter(due_at__gt=at).update(met_at=at)
+    every = ticket.policy_duration("broadcast_every")
+    next_at = at + every
+    broadcasts.publish(ticket, kind=BroadcastKind.SCHEDULED, at=at, by=by, via=via, next_at=next_at)
+    deadlines.schedule_broadcast_slot(ticket, due_at=next_at)
+    transaction.on_commit(lambda: notify.notify_joint_started(ticket, rule=rule, reason=reason))
+    return ticket
+
+
+def _end_broadcast_series(ticket: FaultTicket, *, by, via, at) -> None:
+    """R-BCAST: a running series ends with a final broadcast; its pending slot is cancelled."""
+    running = deadlines.pending(ticket, DeadlineKind.BROADCAST)
+    if running.exists():
+        running.update(cancelled_at=at)
+        broadcasts.publish(ticket, kind=BroadcastKind.FINAL, at=at, by=by, via=via)
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    if not (value or "").strip():
+        raise ValidationFailed.of(field, message)
+    return value.strip()
+
+
+@transaction.atomic
+def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expected_version: int | None = None,
+            at: datetime | None = None) -> FaultTicket:
+    """R-RESTORE-FIRST: service is back (maybe on a temporary route); the cause may still be open."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "restore", ticket)
+    _require_source(ticket, Transition.RESTORE)
+    note = _require_text(note, "note", "restore needs a progress note saying how service came back")
+    at = at or timezone.now()
+    ProgressNote.objects.create(ticket=ticket, room=_room_of(by, ticket), author=by, text=note, at=at)
+    _apply(ticket, Transition.RESTORE, by=by, via=via, note=note, at=at)
+    deadlines.meet_clock_deadlines(ticket, at=at)
+    _end_broadcast_series(ticket, by=by, via=via, at=at)
+    return ticket
+
+
+@transaction.atomic
+def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text: str, note: str = "",
+            via: str = "", expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
+    """The root cause is repaired; the cause category and text are required."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "resolve", ticket)
+    _require_source(ticket, Transition.RESOLVE)
+    if cause_category not in CauseCategory.values:
+        raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
+    cause_text = _require_text(cause_text, "cause_text", "resolve needs the cause text")
+    at = at or timezone.now()
+    ticket.cause_category, ticket.cause_text = cause_category, cause_text
+    was_active = ticket.state in ACTIVE_FAULT_STATES
+    _apply(ticket, Transition.RESOLVE, by=by, via=via, note=note or cause_text,
+           data={"cause_category": cause_category}, at=at)
+    if was_active:
+        deadlines.meet_clock_deadlines(ticket, at=at)
+    _end_broadcast_series(ticket, by=by, via=via, at=at)
+    return ticket
+
+
+@transaction.atomic
+def close(*, ticket_id: int, by: User | None, customer_reply: str, via: str = "",
+          expected_version: int | None = None) -> FaultTicket:
+    """Close a resolved ticket: the customer's reply is recorded; R-EXPLAIN for important customers."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "close", ticket)
+    _require_source(ticket, Transition.CLOSE)
+    ticket.customer_reply = _require_text(customer_reply, "customer_reply", "close needs the customer's reply")
+    if not can_proceed(ticket.close):
+        raise ValidationFailed.of(
+            "explanation", f"R-EXPLAIN: ticket {ticket.number} needs an approved and released explanation"
+        )
+    _apply(ticket, Transition.CLOSE, by=by, via=via, note=ticket.customer_reply, at=timezone.now())
+    return ticket
+
+
+@transaction.atomic
+def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via: str = "",
+           expected_version: int | None = None) -> FaultTicket:
+    """Cancel a ticket that is not a fault: false alarm, duplicate, or cleared by itself."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "cancel", ticket)
+    _require_source(ticket, Transition.CANCEL)
+    if reason not in CancelReason.values:
+        raise ValidationFailed.of("reason", f"must be one of {', '.join(CancelReason.values)}")
+    ticket.cancel_reason = reason
+    at = timezone.now()
+    _apply(ticket, Transition.CANCEL, by=by, via=via, note=note or reason, data={"reason": reason}, at=at)
+    deadlines.cancel_pending(ticket, at=at)
+    return ticket
+
+
+@transaction.atomic
+def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
+           expected_version: int | None = None) -> FaultTicket:
+    """The fault came back: back to the lead room, with a new round of clocks from now."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "reopen", ticket)
+    _require_source(ticket, Transition.REOPEN)
+    note = _require_text(note, "note", "reopen needs a note saying how the fault came back")
+    at = timezone.now()
+    _apply(ticket, Transition.REOPEN, by=by, via=via, note=note, at=at)
+    deadlines.create_clock_deadlines(ticket, start=at)
+    return ticket
+
+
+def _room_of(user: User | None, ticket: FaultTicket) -> Room | None:
+    if user is None:
+        return ticket.lead_room
+    ids = set(user.memberships.values_list("room_id", flat=True))
+    if ticket.lead_room_id in ids:
+        return ticket.lead_room
+    involvement = ticket.involvements.filter(room_id__in=ids).select_related("room").first()
+    return involvement.room if involvement else None
+
+
+@transaction.atomic
+def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = ProgressKind.GENERAL,
+                 room_code: str | None = None, via: str = "") -> ProgressNote:
+    """A room's progress note; R-OWN-FIRST: a customer-side check needs the own-network check first."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "progress", ticket)
+    if not ticket.is_open:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: no more progress notes")
+    text = _require_text(text, "text", "a progress note needs text")
+    if kind not in ProgressKind.values:
+        raise ValidationFailed.of("kind", f"must be one of {', '.join(ProgressKind.values)}")
+    if kind == ProgressKind.CUSTOMER_SIDE and not ticket.progress_notes.filter(kind=ProgressKind.OWN_NETWORK).exists():
+        raise ValidationFailed.of("kind", "R-OWN-FIRST: record the own-network check before the customer-side check")
+    room = _room_of(by, ticket)
+    if room_code:
+        room = Room.objects.filter(code=room_code).first()
+        if room is None:
+            raise ValidationFailed.of("room", f"unknown room {room_code!r}")
+    note = ProgressNote.objects.create(ticket=ticket, room=room, author=by, kind=kind, text=text)
+    save_ticket(ticket)
+    record_event(ticket, kind=EventKind.PROGRESS, by=by, via=via, note=text,
+                 data={"kind": kind, "room": room.code if room else None})
+    return note
