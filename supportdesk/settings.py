@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": {"expires": SWEEP_INTERVAL_SECONDS},
     },
+    "visit-reminders": {
+        "task": "visits.tasks.send_visit_reminders",
+        "schedule": env.int("VISIT_REMINDER_INTERVAL_SECONDS", default=900),
+        "options": {"expires": 600},
+    },
 }
 
 # --- REST API ---------------------------------------------------------------

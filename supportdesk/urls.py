@@ -1,12 +1,22 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from health_check.views import HealthCheckView
+
+from tickets.health import CHECKS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    path("health/", HealthCheckView.as_view(checks=CHECKS), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("tickets.api.urls")),
+    path("api/v1/", include("visits.api.urls")),
+    path("accounts/", include("staff.urls")),
+    path("visits/", include("visits.urls")),
+    path("", include("tickets.urls")),
 ]
 
 if settings.DEBUG:

@@ -15,8 +15,8 @@ from tickets.choices import (
     Outage,
     ServiceType,
     Severity,
-    Tier,
     TicketState,
+    Tier,
 )
 
 

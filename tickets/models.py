@@ -37,9 +37,9 @@ from .choices import (
     ServiceType,
     Severity,
     SiteKind,
-    Tier,
     TicketSource,
     TicketState,
+    Tier,
 )
 
 User = settings.AUTH_USER_MODEL

@@ -259,7 +259,7 @@ def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answer
 
 
 @transaction.atomic
-def publish_manual_broadcast(*, ticket_id: int, by: User | None) -> "broadcasts.Broadcast":
+def publish_manual_broadcast(*, ticket_id: int, by: User | None) -> broadcasts.Broadcast:
     """Monitoring publishes a broadcast now (outside the hourly schedule)."""
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "broadcast", ticket)

@@ -29,7 +29,6 @@ from ..choices import (
     InvolvementRole,
     ProgressKind,
     SiteKind,
-    TicketState,
     Transition,
 )
 from ..errors import TransitionNotAllowed, ValidationFailed
@@ -120,7 +119,17 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM",
                      data={"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None})
     transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty))
+    overdue = deadlines_of_round(ticket, DeadlineKind.JOINT_HANDLING).filter(breached_at__isnull=False).first()
+    if overdue is not None:
+        # R-ESC-1 / R-ESC-3 came due while the ticket waited for triage: joint handling starts now.
+        rule = "R-ESC-1" if ticket.important else "R-ESC-3"
+        _start_joint_locked(ticket, by=by, reason=f"{rule}: deadline passed before dispatch", rule=rule,
+                            via=via, at=timezone.now())
     return ticket
+
+
+def deadlines_of_round(ticket: FaultTicket, kind: str):
+    return ticket.deadlines.filter(kind=kind, round=ticket.round)
 
 
 # --------------------------------------------------------------------------- handling

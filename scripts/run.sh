@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs and runs supportdesk on this machine: web, Celery worker and Celery beat, with demo data.
+# With no environment it needs no services (SQLite in var/, a filesystem broker);
+# DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh requirements.txt
+export DEBUG="${DEBUG:-1}"
+export PORT="${PORT:-8000}"
+export PYTHONUNBUFFERED=1
+py=.venv/bin/python
+$py manage.py migrate --no-input -v 0
+$py manage.py seed_demo
+cat <<TXT
+
+  supportdesk is running at http://127.0.0.1:${PORT}/   (admin: http://127.0.0.1:${PORT}/admin/)
+  Demo log-ins (password demo-pass-2026):
+    monitor1   monitoring operator     transport1  transport-room engineer
+    support1   support engineer        manager1    support-room manager
+    leader1    centre leader           vendor1     vendor engineer
+    admin      administrator
+  Health: http://127.0.0.1:${PORT}/health/?format=json     Stop with Ctrl-C.
+
+TXT
+exec .venv/bin/honcho -f Procfile.dev start

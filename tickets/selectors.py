@@ -1,0 +1,335 @@
+"""The questions the pages ask about tickets (reads only; writes go through ``tickets.services``)."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Count, Exists, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from staff.models import User
+
+from .choices import (
+    OPEN_STATES,
+    TIER_RANK,
+    EscalationKind,
+    ExplanationState,
+    TicketState,
+    Tier,
+)
+from .models import (
+    Arrival,
+    Broadcast,
+    Customer,
+    Deadline,
+    Escalation,
+    Explanation,
+    FaultTicket,
+    PhoneNotification,
+    ProgressNote,
+    SweepRun,
+    TicketRoom,
+)
+
+# A countdown turns to a warning colour this close to its deadline.
+DUE_SOON = timedelta(minutes=15)
+
+_PENDING = Q(deadlines__met_at__isnull=True, deadlines__breached_at__isnull=True, deadlines__cancelled_at__isnull=True)
+
+
+def _tier_rank():
+    return Case(*[When(tier=t, then=Value(r)) for t, r in TIER_RANK.items()], default=Value(9),
+                output_field=IntegerField())
+
+
+def _with_deadline_state(qs: QuerySet) -> QuerySet:
+    """``next_due``: the nearest pending deadline; ``has_breach``: a deadline of this round was breached."""
+    breached = Deadline.objects.filter(ticket=OuterRef("pk"), round=OuterRef("round"), breached_at__isnull=False)
+    return qs.annotate(
+        tier_rank=_tier_rank(),
+        next_due=Min("deadlines__due_at", filter=_PENDING),
+        has_breach=Exists(breached),
+    )
+
+
+def open_queue() -> QuerySet:
+    """R-PRIO: open tickets, diamond before gold before normal, then the nearest pending deadline first."""
+    qs = FaultTicket.objects.filter(state__in=OPEN_STATES).select_related("customer", "lead_room")
+    return _with_deadline_state(qs).order_by("tier_rank", "next_due", "occurred_at", "pk")
+
+
+def triage_queue() -> QuerySet:
+    """Alarm tickets whose circuit is unknown: an operator matches them to a customer (SPEC §3.1)."""
+    return FaultTicket.objects.filter(state=TicketState.NEW, needs_triage=True).order_by("occurred_at")
+
+
+def undispatched() -> QuerySet:
+    """New tickets with a customer that still wait for dispatch."""
+    return (FaultTicket.objects.filter(state=TicketState.NEW, needs_triage=False)
+            .select_related("customer", "lead_room").order_by("occurred_at"))
+
+
+def pending_phone_calls() -> QuerySet:
+    """R-DISPATCH-IMP: checklist lines not yet answered, on tickets still open."""
+    return (PhoneNotification.objects.filter(ticket__state__in=OPEN_STATES)
+            .exclude(answered=True)
+            .select_related("ticket", "ticket__customer", "room")
+            .order_by("ticket__occurred_at", "room_id"))
+
+
+def customers_for_choice() -> QuerySet:
+    return Customer.objects.annotate(tier_rank=_tier_rank()).order_by("tier_rank", "code")
+
+
+def recent_broadcasts() -> QuerySet:
+    return Broadcast.objects.select_related("ticket", "ticket__customer", "published_by").order_by("-at", "-pk")
+
+
+# --------------------------------------------------------------------------- the field engineer
+def _worked_on_by(user: User) -> Q:
+    room_ids = list(user.memberships.values_list("room_id", flat=True))
+    q = (Q(lead_room_id__in=room_ids) | Q(involvements__room_id__in=room_ids) | Q(site_lead=user)
+         | Q(site_members__user=user))
+    if user.vendor_id:
+        q |= Q(vendor_id=user.vendor_id)
+    return q
+
+
+def engineer_tickets(user: User) -> tuple[list[FaultTicket], list[FaultTicket]]:
+    """The engineer's own open tickets (accepted, on-site lead or member, checked in) and their rooms' others."""
+    ids = set(FaultTicket.objects.filter(state__in=OPEN_STATES).filter(_worked_on_by(user)).values_list("pk", flat=True))
+    mine_q = (Q(accepted_by=user) | Q(site_lead=user) | Q(site_members__user=user) | Q(arrivals__user=user)
+              | Q(progress_notes__author=user))
+    mine_ids = set(FaultTicket.objects.filter(pk__in=ids).filter(mine_q).values_list("pk", flat=True))
+    qs = _with_deadline_state(
+        FaultTicket.objects.filter(pk__in=ids).select_related("customer", "lead_room")
+    ).order_by("tier_rank", "next_due", "occurred_at", "pk")
+    tickets = list(qs)
+    return [t for t in tickets if t.pk in mine_ids], [t for t in tickets if t.pk not in mine_ids]
+
+
+# --------------------------------------------------------------------------- the ticket page
+def ticket_for_page(pk: int) -> FaultTicket:
+    return (FaultTicket.objects.select_related("customer", "circuit", "circuit__a_site", "circuit__z_site",
+                                               "lead_room", "vendor", "site_lead", "accepted_by")
+            .prefetch_related(Prefetch("involvements", queryset=TicketRoom.objects.select_related("room")))
+            .get(pk=pk))
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # event, deadline, escalation, broadcast, arrival, progress, explanation
+    title: str
+    body: str = ""
+    actor: str = ""
+    css: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def ticket_timeline(ticket: FaultTicket) -> list[TimelineItem]:
+    """Everything that happened to the ticket, newest first: events, deadlines, escalations, broadcasts,
+    arrivals, progress notes and explanations."""
+    from django.utils.translation import gettext as _
+
+    items: list[TimelineItem] = []
+    for e in ticket.events.all():
+        change = f"{e.from_state} → {e.to_state}" if e.to_state and e.from_state != e.to_state else ""
+        items.append(TimelineItem(e.at, "event", e.get_kind_display(), e.note, e.actor_label, extra={"change": change}))
+    for d in ticket.deadlines.all():
+        if d.breached_at:
+            items.append(TimelineItem(d.breached_at, "deadline", _("%(kind)s 超时") % {"kind": d.get_kind_display()},
+                                      _("到期 %(due)s") % {"due": _local(d.due_at)}, css="is-breached"))
+        elif d.met_at:
+            items.append(TimelineItem(d.met_at, "deadline", _("%(kind)s 达成") % {"kind": d.get_kind_display()},
+                                      _("到期 %(due)s") % {"due": _local(d.due_at)}, css="is-met"))
+    for x in ticket.escalations.select_related("room"):
+        title = x.get_kind_display() + (f" · {x.room}" if x.room_id else "")
+        items.append(TimelineItem(x.at, "escalation", title, f"{x.rule} {x.reason}",
+                                  css="is-breached" if x.kind == EscalationKind.ARRIVAL_BREACH else "is-warn"))
+    for b in ticket.broadcasts.select_related("published_by"):
+        items.append(TimelineItem(b.at, "broadcast", _("信息发布 第 %(seq)d 期") % {"seq": b.seq},
+                                  b.body, b.published_by.get_username() if b.published_by else "system",
+                                  extra={"body_en": b.body_en}))
+    for a in ticket.arrivals.select_related("room", "user", "vendor"):
+        body = a.get_site_kind_display()
+        if a.distance_m is not None:
+            body += " · " + _("距站点 %(m)d 米") % {"m": round(a.distance_m)}
+        elif a.latitude is None:
+            body += " · " + _("未提供定位")
+        items.append(TimelineItem(a.at, "arrival", _("到场签到：%(who)s") % {"who": a.room or a.vendor or ""},
+                                  body, a.user.get_username(), css="is-met"))
+    for p in ticket.progress_notes.select_related("room", "author"):
+        items.append(TimelineItem(p.at, "progress", f"{p.get_kind_display()} · {p.room or ''}", p.text,
+                                  p.author.get_username() if p.author else ""))
+    for x in ticket.explanations.select_related("drafted_by", "reviewed_by"):
+        items.append(TimelineItem(x.drafted_at, "explanation", _("故障解释（%(state)s）") % {
+            "state": x.get_state_display()}, x.text, x.drafted_by.get_username(),
+            extra={"review_note": x.review_note}))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items
+
+
+def _local(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%m-%d %H:%M")
+
+
+# --------------------------------------------------------------------------- the manager's dashboard
+OPEN_STATE_COLUMNS = [s for s in TicketState if s in OPEN_STATES]
+TIER_ROWS = [Tier.DIAMOND, Tier.GOLD, Tier.NORMAL]
+
+
+def open_counts_by_tier_and_state() -> dict:
+    """Open tickets by tier × state: ``{"rows": [(tier, [n per state], total)], "totals": [...], "total": n}``."""
+    counts = {(r["tier"], r["state"]): r["n"] for r in
+              FaultTicket.objects.filter(state__in=OPEN_STATES).values("tier", "state").annotate(n=Count("pk"))}
+    rows = []
+    for tier in TIER_ROWS:
+        cells = [counts.get((tier, s), 0) for s in OPEN_STATE_COLUMNS]
+        rows.append({"tier": tier, "label": tier.label, "cells": cells, "total": sum(cells)})
+    totals = [sum(r["cells"][i] for r in rows) for i in range(len(OPEN_STATE_COLUMNS))]
+    return {"columns": OPEN_STATE_COLUMNS, "rows": rows, "totals": totals, "total": sum(totals)}
+
+
+@dataclass
+class RoomStatus:
+    room: object
+    role: str
+    must_arrive: bool
+    site_kind: str
+    latest: ProgressNote | None
+    arrived_at: datetime | None
+
+
+def joint_handling_tickets() -> list[tuple[FaultTicket, list[RoomStatus]]]:
+    """Tickets in joint handling with each room's latest progress note and arrival (R-ESC-1/2, R-BCAST)."""
+    tickets = list(_with_deadline_state(
+        FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).select_related("customer", "lead_room")
+    ).order_by("tier_rank", "next_due", "occurred_at"))
+    ids = [t.pk for t in tickets]
+    involvements = TicketRoom.objects.filter(ticket_id__in=ids).select_related("room").order_by("ticket_id", "room_id")
+    latest: dict[tuple[int, int], ProgressNote] = {}
+    for note in ProgressNote.objects.filter(ticket_id__in=ids).order_by("at", "pk"):
+        latest[(note.ticket_id, note.room_id)] = note
+    arrived: dict[tuple[int, int], datetime] = {}
+    for a in Arrival.objects.filter(ticket_id__in=ids).order_by("at"):
+        arrived.setdefault((a.ticket_id, a.room_id), a.at)
+    per_ticket: dict[int, list[RoomStatus]] = {pk: [] for pk in ids}
+    for inv in involvements:
+        key = (inv.ticket_id, inv.room_id)
+        per_ticket[inv.ticket_id].append(RoomStatus(
+            inv.room, inv.get_role_display(), inv.must_arrive, inv.get_site_kind_display() if inv.site_kind else "",
+            latest.get(key), arrived.get(key)))
+    return [(t, per_ticket[t.pk]) for t in tickets]
+
+
+def start_of_day(now: datetime | None = None) -> datetime:
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def start_of_week(now: datetime | None = None) -> datetime:
+    day = start_of_day(now)
+    return day - timedelta(days=day.weekday())
+
+
+def breaches_since(since: datetime) -> dict:
+    """Arrival breaches (R-ESC-2 escalations) and breached deadline rows since ``since``."""
+    arrival = list(Escalation.objects.filter(kind=EscalationKind.ARRIVAL_BREACH, at__gte=since)
+                   .select_related("ticket", "ticket__customer", "room").order_by("-at"))
+    deadlines = list(Deadline.objects.filter(breached_at__gte=since)
+                     .select_related("ticket", "ticket__customer").order_by("-breached_at"))
+    return {"arrival": arrival, "deadlines": deadlines, "count": len(arrival) + len(deadlines)}
+
+
+def tier_stats(days: int, now: datetime | None = None) -> list[dict]:
+    """Per tier over the last ``days``: tickets opened, median time to restore, share of deadlines met."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    opened = {r["tier"]: r["n"] for r in FaultTicket.objects.filter(occurred_at__gte=since)
+              .exclude(state=TicketState.CANCELLED).values("tier").annotate(n=Count("pk"))}
+    restore_minutes: dict[str, list[float]] = {t: [] for t in TIER_ROWS}
+    for tier, occurred, restored in (FaultTicket.objects.filter(occurred_at__gte=since, restored_at__isnull=False)
+                                     .values_list("tier", "occurred_at", "restored_at")):
+        restore_minutes.setdefault(tier, []).append((restored - occurred).total_seconds() / 60)
+    dl = {r["ticket__tier"]: r for r in Deadline.objects.filter(due_at__gte=since, due_at__lte=now)
+          .values("ticket__tier").annotate(met=Count("pk", filter=Q(met_at__isnull=False)),
+                                          breached=Count("pk", filter=Q(breached_at__isnull=False)))}
+    rows = []
+    for tier in TIER_ROWS:
+        minutes = restore_minutes.get(tier) or []
+        d = dl.get(tier, {"met": 0, "breached": 0})
+        decided = d["met"] + d["breached"]
+        rows.append({
+            "tier": tier, "label": tier.label, "tickets": opened.get(tier, 0),
+            "median_restore_min": round(statistics.median(minutes)) if minutes else None,
+            "met": d["met"], "breached": d["breached"],
+            "met_share": round(100 * d["met"] / decided) if decided else None,
+        })
+    return rows
+
+
+@dataclass
+class Series:
+    points: list[tuple[datetime, int, int]]  # (time, open, breached)
+    start: datetime
+    end: datetime
+    peak: int
+
+
+def open_and_breached_series(days: int = 7, step_hours: int = 6, now: datetime | None = None) -> Series:
+    """Open and breached tickets sampled every ``step_hours`` over the last ``days`` (for the chart).
+
+    A ticket is open from its occurrence until it is resolved, closed or cancelled; it counts as breached
+    from its first breached deadline while it is still open.
+    """
+    now = now or timezone.now()
+    start = now - timedelta(days=days)
+    rows = list(FaultTicket.objects.filter(occurred_at__lte=now)
+                .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+                .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+                .filter(Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=start))
+                .annotate(first_breach=Min("deadlines__breached_at"))
+                .values_list("occurred_at", "resolved_at", "closed_at", "cancelled_at", "first_breach"))
+    spans = []
+    for occurred, resolved, closed, cancelled, first_breach in rows:
+        ends = [t for t in (resolved, closed, cancelled) if t is not None]
+        spans.append((occurred, min(ends) if ends else None, first_breach))
+    points = []
+    t = start
+    step = timedelta(hours=step_hours)
+    while True:
+        open_n = breached_n = 0
+        for occurred, ended, first_breach in spans:
+            if occurred <= t and (ended is None or ended > t):
+                open_n += 1
+                if first_breach is not None and first_breach <= t:
+                    breached_n += 1
+        points.append((t, open_n, breached_n))
+        if t >= now:
+            break
+        t = min(t + step, now)
+    return Series(points, start, now, max([p[1] for p in points] + [1]))
+
+
+def explanations_awaiting() -> dict:
+    """R-EXPLAIN: drafts waiting for the manager's approval, and approved ones not yet released."""
+    qs = Explanation.objects.select_related("ticket", "ticket__customer", "drafted_by", "reviewed_by")
+    return {
+        "drafts": list(qs.filter(state=ExplanationState.DRAFT).order_by("drafted_at")),
+        "approved": list(qs.filter(state=ExplanationState.APPROVED).order_by("reviewed_at")),
+    }
+
+
+def last_sweep(stale_after: timedelta = timedelta(minutes=5), now: datetime | None = None) -> dict:
+    """When the deadline sweep last finished; stale when older than ``stale_after`` (a lost beat)."""
+    now = now or timezone.now()
+    run = SweepRun.objects.order_by("-finished_at").first()
+    at = run.finished_at if run else None
+    return {"run": run, "at": at, "stale": at is None or now - at > stale_after}
+
+
+def breached_open_tickets() -> QuerySet:
+    """Open tickets with a breached deadline in this round, most important first (R-PRIO)."""
+    return open_queue().filter(has_breach=True)

@@ -1,0 +1,244 @@
+"""The deadline sweep (SPEC §3.3): R-ESC-1, R-ESC-2, R-ESC-3 and R-BCAST enforced from Deadline rows.
+
+Deadlines are rows, not timers: the sweep selects the due, unanswered rows through
+``deadline_due_idx`` (work proportional to what is due, not to the table), takes each ticket's
+row lock and then the deadline's with ``skip_locked`` (two sweeps never take the same row and
+never deadlock with a person's transition, which also locks the ticket first), and answers it
+through the same service code a person uses. Unique constraints on escalations, broadcast
+slots and deadline slots make a repeated or concurrent sweep harmless.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from staff.choices import RoomCode
+from staff.notify.api import enqueue
+from staff.notify.deliver import due_deliveries
+
+from .. import notify
+from ..choices import (
+    ACTIVE_FAULT_STATES,
+    BroadcastKind,
+    DeadlineKind,
+    EscalationKind,
+    EventKind,
+    InvolvementRole,
+    TicketState,
+)
+from ..models import Deadline, Escalation, FaultTicket, SweepRun, TicketRoom
+from . import broadcasts
+from ._common import record_event
+from .transitions import _start_joint_locked
+
+log = logging.getLogger(__name__)
+VIA = "deadline-sweep"
+
+
+@dataclass
+class SweepSummary:
+    due: int = 0
+    joint_started: int = 0
+    arrival_breaches: int = 0
+    broadcasts: int = 0
+    missed_slots: int = 0
+    deliveries_requeued: int = 0
+    skipped_locked: int = 0
+
+    def line(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in asdict(self).items())
+
+
+def due_deadlines(now: datetime, limit: int):
+    """The due, unanswered deadline rows, oldest first (served by ``deadline_due_idx``)."""
+    return (
+        Deadline.objects.filter(
+            met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
+        )
+        .order_by("due_at")
+        .values_list("pk", "ticket_id")[:limit]
+    )
+
+
+def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500, max_batches: int = 1000) -> SweepSummary:
+    """Run one sweep: escalate, record breaches, publish broadcasts, re-queue deliveries."""
+    started = timezone.now()
+    now = now or started
+    summary = SweepSummary()
+    seen: set[int] = set()
+    for _ in range(max_batches):
+        rows = [(d, t) for d, t in due_deadlines(now, batch) if d not in seen]
+        if not rows:
+            break
+        for deadline_id, ticket_id in rows:
+            seen.add(deadline_id)
+            _answer(deadline_id, ticket_id, now=now, summary=summary)
+        if len(rows) < batch:
+            break
+    pending = due_deliveries(timezone.now())
+    if pending:
+        summary.deliveries_requeued = enqueue(pending)
+    SweepRun.objects.create(
+        started_at=started, finished_at=timezone.now(), due=summary.due, joint_started=summary.joint_started,
+        arrival_breaches=summary.arrival_breaches, broadcasts=summary.broadcasts, missed_slots=summary.missed_slots,
+        deliveries_requeued=summary.deliveries_requeued, origin=origin,
+    )
+    return summary
+
+
+def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSummary) -> None:
+    try:
+        with transaction.atomic():
+            ticket = (
+                FaultTicket.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("customer", "lead_room", "circuit")
+                .filter(pk=ticket_id)
+                .first()
+            )
+            deadline = (
+                Deadline.objects.select_for_update(skip_locked=True)
+                .filter(pk=deadline_id, met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
+                .first()
+                if ticket is not None
+                else None
+            )
+            if deadline is None:
+                summary.skipped_locked += ticket is None
+                return
+            summary.due += 1
+            if deadline.kind == DeadlineKind.JOINT_HANDLING:
+                _joint_deadline(ticket, deadline, now=now, summary=summary)
+            elif deadline.kind == DeadlineKind.ARRIVAL:
+                _arrival_deadline(ticket, deadline, now=now, summary=summary)
+            elif deadline.kind == DeadlineKind.BROADCAST:
+                _broadcast_deadline(ticket, deadline, now=now, summary=summary)
+    except Exception:
+        # One bad row must not stop the sweep for every other ticket; it stays due and is retried.
+        log.exception("sweep could not answer deadline %s of ticket %s", deadline_id, ticket_id)
+
+
+def _close_answered(ticket: FaultTicket, deadline: Deadline) -> bool:
+    """A fault restored/resolved (or cancelled) before the sweep came: the clock was met."""
+    if ticket.state in ACTIVE_FAULT_STATES:
+        return False
+    if ticket.state == TicketState.CANCELLED:
+        deadline.cancelled_at = ticket.cancelled_at or timezone.now()
+        deadline.save(update_fields=["cancelled_at"])
+        return True
+    met = ticket.restored_at or ticket.resolved_at or timezone.now()
+    if met <= deadline.due_at:
+        deadline.met_at = met
+        deadline.save(update_fields=["met_at"])
+    else:
+        deadline.breached_at = met
+        deadline.save(update_fields=["breached_at"])
+    return True
+
+
+def _joint_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+    """R-ESC-1 (important, 1 h) / R-ESC-3 (normal, 3 h): still not restored → joint handling."""
+    if _close_answered(ticket, deadline):
+        return
+    rule = "R-ESC-1" if ticket.policy.get("important") else "R-ESC-3"
+    hours = ticket.policy.get("joint_after", 0) / 3600
+    reason = f"{rule}: {hours:g} h after the fault, neither restored nor resolved"
+    deadline.breached_at = now
+    deadline.save(update_fields=["breached_at"])
+    if ticket.state in (TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
+        _start_joint_locked(ticket, by=None, reason=reason, rule=rule, via=VIA, at=now)
+        summary.joint_started += 1
+    elif ticket.state == TicketState.NEW:
+        # Not yet dispatched (triage): joint handling cannot start; the managers hear of it and
+        # dispatch starts joint handling at once (see transitions.dispatch).
+        try:
+            with transaction.atomic():
+                Escalation.objects.create(ticket=ticket, kind=EscalationKind.JOINT_HANDLING, round=ticket.round,
+                                          rule=rule, at=now, reason=f"{reason} (not dispatched yet)")
+        except IntegrityError:
+            return
+        record_event(ticket, kind=EventKind.ESCALATION, via=VIA, at=now, note=reason, data={"rule": rule})
+        transaction.on_commit(lambda: notify.notify_joint_started(ticket, rule=rule, reason=reason))
+
+
+def _required_arrivals(ticket: FaultTicket) -> list[TicketRoom]:
+    rows = [i for i in ticket.involvements.select_related("room") if i.must_arrive]
+    if rows:
+        return rows
+    # Joint handling never started (e.g. still in triage): the lead and support rooms are due on site.
+    return [i for i in ticket.involvements.select_related("room")
+            if i.role == InvolvementRole.LEAD or i.room.code == RoomCode.SERVICE_SUPPORT]
+
+
+def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+    """R-ESC-2: 2 h after the fault every room in joint handling must be on site; each missing one is a breach."""
+    if _close_answered(ticket, deadline):
+        return
+    arrivals = list(ticket.arrivals.filter(at__lte=deadline.due_at))
+    arrived_rooms = {a.room_id for a in arrivals if a.room_id}
+    missing = [i.room for i in _required_arrivals(ticket) if i.room_id not in arrived_rooms]
+    vendor_missing = bool(ticket.vendor_id) and not any(a.vendor_id == ticket.vendor_id for a in arrivals)
+    if not missing and not vendor_missing:
+        deadline.met_at = max((a.at for a in arrivals), default=now)
+        deadline.save(update_fields=["met_at"])
+        return
+    deadline.breached_at = now
+    deadline.save(update_fields=["breached_at"])
+    names = []
+    targets = [(room, room.name) for room in missing]
+    if vendor_missing:
+        targets.append((None, ticket.vendor.name))
+    for room, name in targets:
+        try:
+            with transaction.atomic():
+                Escalation.objects.create(
+                    ticket=ticket, kind=EscalationKind.ARRIVAL_BREACH, round=ticket.round, room=room, rule="R-ESC-2",
+                    at=now, reason=f"R-ESC-2: {name} not on site {deadline.due_at:%H:%M}",
+                )
+        except IntegrityError:
+            continue
+        names.append(name)
+        record_event(ticket, kind=EventKind.ARRIVAL_BREACH, via=VIA, at=now, note=name,
+                     data={"room": room.code if room else None, "vendor": room is None})
+    summary.arrival_breaches += len(names)
+    if names:
+        transaction.on_commit(lambda: notify.notify_arrival_breach(ticket, missing=names))
+
+
+def _broadcast_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+    """R-BCAST: one broadcast for the current hourly slot; slots missed while the sweep was down
+    are recorded as missed (breached rows), never published late one by one."""
+    if ticket.state != TicketState.JOINT_HANDLING:
+        deadline.cancelled_at = now
+        deadline.save(update_fields=["cancelled_at"])
+        return
+    every = ticket.policy_duration("broadcast_every")
+    behind = int((now - deadline.due_at) // every)  # whole slots that passed after this one
+    current = deadline
+    if behind:
+        deadline.breached_at = now
+        deadline.save(update_fields=["breached_at"])
+        missed_rows = [
+            Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=deadline.sequence + i,
+                     due_at=deadline.due_at + every * i, breached_at=now)
+            for i in range(1, behind)
+        ]
+        Deadline.objects.bulk_create(missed_rows)
+        current = Deadline.objects.create(
+            ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=deadline.sequence + behind,
+            due_at=deadline.due_at + every * behind,
+        )
+    next_due = current.due_at + every
+    broadcasts.publish(
+        ticket, kind=BroadcastKind.SCHEDULED, at=now, via=VIA, slot=current.sequence, slot_due_at=current.due_at,
+        missed_slots=behind, next_at=next_due,
+    )
+    current.met_at = now
+    current.save(update_fields=["met_at"])
+    Deadline.objects.create(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round,
+                            sequence=current.sequence + 1, due_at=next_due)
+    summary.broadcasts += 1
+    summary.missed_slots += behind

@@ -1,0 +1,2 @@
+app_name = "visits_api"
+urlpatterns = []
