@@ -202,3 +202,85 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.address or self.recipient_id} {self.status}"
+
+
+class ApiScope(models.TextChoices):
+    """What an API client may do (a NOC system gets the first two)."""
+
+    ALARMS_WRITE = "alarms:write", _("上报与清除告警")
+    TICKETS_READ = "tickets:read", _("查看工单")
+    TICKETS_TRANSITION = "tickets:transition", _("工单流转与处理进展")
+    PHONE_WRITE = "phone:write", _("记录电话通知（语音/短信网关）")
+
+
+def default_api_scopes() -> list[str]:
+    return [ApiScope.ALARMS_WRITE.value, ApiScope.TICKETS_READ.value]
+
+
+class ApiClient(models.Model):
+    """A machine caller of the REST API (an NMS alarm system, a voice gateway) with a revocable, scoped token.
+
+    Only a SHA-256 hash of the token is kept; ``key_prefix`` (the token's first characters) finds the row
+    and lets an administrator recognise a token without seeing it.
+    """
+
+    PREFIX_LENGTH = 8
+
+    name = models.CharField(_("名称"), max_length=64, unique=True)
+    key_prefix = models.CharField(_("令牌前缀"), max_length=16, db_index=True, editable=False)
+    key_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("权限范围"), default=default_api_scopes, blank=True)
+    active = models.BooleanField(_("启用"), default=True, help_text=_("停用后令牌立即失效"))
+    acting_user = models.ForeignKey(
+        User, verbose_name=_("代表用户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("填写后，该客户端的工单操作以此用户的身份与权限执行"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("API 客户端")
+        verbose_name_plural = _("API 客户端")
+
+    def __str__(self):
+        return self.name
+
+    # ---- keys
+    @staticmethod
+    def hash_key(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+    def set_new_key(self) -> str:
+        """Give the client a fresh token (the old one stops working on save); returns it, shown once."""
+        import secrets
+
+        key = secrets.token_urlsafe(36)
+        self.key_prefix = key[: self.PREFIX_LENGTH]
+        self.key_hash = self.hash_key(key)
+        return key
+
+    @classmethod
+    def for_key(cls, key: str) -> "ApiClient | None":
+        """The active client owning ``key``, or None (constant-time comparison of the hash)."""
+        import hmac
+
+        if not key or len(key) < cls.PREFIX_LENGTH or len(key) > 200:
+            return None
+        digest = cls.hash_key(key)
+        for client in cls.objects.select_related("acting_user").filter(key_prefix=key[: cls.PREFIX_LENGTH]):
+            if hmac.compare_digest(client.key_hash, digest):
+                return client if client.active else None
+        return None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    def touch(self, *, every_seconds: int = 60) -> None:
+        """Record use, at most once a minute (a busy NMS must not write on every request)."""
+        now = timezone.now()
+        if self.last_used_at is None or (now - self.last_used_at).total_seconds() >= every_seconds:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

@@ -127,6 +127,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Languages and time -----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -139,6 +140,7 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -240,8 +242,9 @@ SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
-NOTIFY_WEBHOOK_URLS = env.list("NOTIFY_WEBHOOK_URLS", default=[])
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=5.0)
+# A delivery the broker never received is picked up by the sweep after this many seconds.
+NOTIFY_REQUEUE_GRACE_SECONDS = env.int("NOTIFY_REQUEUE_GRACE_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _english_free_settings(settings):
+def _test_settings(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "staff.notify.backends.LoggingSMSBackend"
@@ -10,7 +10,22 @@ def _english_free_settings(settings):
 
 @pytest.fixture(autouse=True)
 def _no_broker_publish(monkeypatch, request):
-    """Unit tests don't need a broker: deliveries stay pending rows (the worker tests use the real one)."""
+    """Unit tests leave deliveries as pending rows; the tests marked ``worker`` use the real broker."""
     if request.node.get_closest_marker("worker"):
         return
     monkeypatch.setattr("staff.notify.api.enqueue", lambda ids: 0)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Rooms and tier policies come from a data migration; a transactional test's flush removes them."""
+    if not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("django_db_setup")
+    from staff.models import Room
+
+    if Room.objects.count() >= 7:
+        return
+    from tickets.migrations import _reference
+
+    _reference.ensure()

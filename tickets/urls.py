@@ -1,2 +1,19 @@
+from django.urls import path
+
+from . import views
+
 app_name = "tickets"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("console/", views.console, name="console"),
+    path("console/queue/", views.console_queue, name="console-queue"),
+    path("console/tickets/new/", views.create_ticket, name="create"),
+    path("console/triage/<int:pk>/", views.triage, name="triage"),
+    path("broadcasts/", views.broadcasts, name="broadcasts"),
+    path("m/", views.mine, name="mine"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("tickets/<int:pk>/", views.ticket_detail, name="detail"),
+    path("tickets/<int:pk>/do/<slug:action>/", views.ticket_action, name="action"),
+    path("explanations/<int:pk>/review/", views.explanation_review, name="explanation-review"),
+    path("explanations/<int:pk>/release/", views.explanation_release, name="explanation-release"),
+]

@@ -4,6 +4,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ def send(
     )
     now = timezone.now()
     # The immediate hand-off after commit sends these; the sweep only takes over if that failed.
-    grace = now + timedelta(seconds=30)
+    grace = now + timedelta(seconds=settings.NOTIFY_REQUEUE_GRACE_SECONDS)
     rows: list[Delivery] = []
     want_sms = kind in SMS_KINDS if sms is None else sms
     seen: set[int] = set()

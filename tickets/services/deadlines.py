@@ -9,16 +9,16 @@ from ..choices import DeadlineKind
 from ..models import Deadline, FaultTicket
 
 
-def create_clock_deadlines(ticket: FaultTicket, *, start: datetime) -> list[Deadline]:
+def create_clock_deadlines(ticket: FaultTicket, *, start: datetime, skip=()) -> list[Deadline]:
     """R-ESC-1 / R-ESC-3 (joint handling) and R-ESC-2 (arrival) from ``start`` (the occurrence)."""
-    rows = [
-        Deadline(
+    rows = []
+    if DeadlineKind.JOINT_HANDLING not in skip:
+        rows.append(Deadline(
             ticket=ticket, kind=DeadlineKind.JOINT_HANDLING, round=ticket.round,
             due_at=start + ticket.policy_duration("joint_after"),
-        )
-    ]
+        ))
     arrival_after = ticket.policy_duration("arrival_after")
-    if ticket.policy.get("important") and arrival_after is not None:
+    if DeadlineKind.ARRIVAL not in skip and ticket.policy.get("important") and arrival_after is not None:
         rows.append(Deadline(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round, due_at=start + arrival_after))
     return Deadline.objects.bulk_create(rows)
 
@@ -30,8 +30,11 @@ def pending(ticket: FaultTicket, *kinds: str):
 
 
 def meet_clock_deadlines(ticket: FaultTicket, *, at: datetime, kinds=(DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL)) -> int:
-    """The fault was restored/resolved (or joint handling began) before these came due: met."""
-    return pending(ticket, *kinds).update(met_at=at)
+    """The fault was restored/resolved: the clocks still running are met; a clock already past
+    due (the sweep had not come yet) was breached, and is recorded so, never as met."""
+    rows = pending(ticket, *kinds)
+    rows.filter(due_at__lt=at).update(breached_at=at)
+    return rows.filter(due_at__gte=at).update(met_at=at)
 
 
 def cancel_pending(ticket: FaultTicket, *, at: datetime, kinds=tuple(DeadlineKind.values)) -> int:

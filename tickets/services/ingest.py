@@ -380,9 +380,11 @@ def match_customer(*, ticket_id: int, by: User | None, customer_id: int, circuit
 def _replace_clock_deadlines(ticket: FaultTicket) -> None:
     from ..models import Deadline
 
-    Deadline.objects.filter(ticket=ticket, round=ticket.round, kind__in=["joint_handling", "arrival"],
-                            met_at__isnull=True, breached_at__isnull=True).delete()
-    deadlines.create_clock_deadlines(ticket, start=ticket.occurred_at)
+    clocks = Deadline.objects.filter(ticket=ticket, round=ticket.round, kind__in=["joint_handling", "arrival"])
+    clocks.filter(met_at__isnull=True, breached_at__isnull=True).delete()
+    # A clock that already ran out stays as it was; the others follow the matched customer's tier.
+    answered = set(clocks.values_list("kind", flat=True))
+    deadlines.create_clock_deadlines(ticket, start=ticket.occurred_at, skip=answered)
 
 
 @transaction.atomic

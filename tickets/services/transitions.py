@@ -231,6 +231,9 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
     if was_active:
         deadlines.meet_clock_deadlines(ticket, at=at)
     _end_broadcast_series(ticket, by=by, via=via, at=at)
+    if ticket.important and ticket.outage == "total":  # SPEC §4: a fault-review visit follows a total outage
+        from visits.services import propose_fault_review
+        transaction.on_commit(lambda: propose_fault_review(ticket.pk), robust=True)
     return ticket
 
 

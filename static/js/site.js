@@ -1,0 +1,85 @@
+/* Small enhancements on top of server-rendered pages: live countdowns and check-in with geolocation.
+   Every page works without this file; it only makes the numbers tick and fills in the position. */
+(function () {
+  "use strict";
+
+  var SOON_MS = 15 * 60 * 1000;
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function format(ms) {
+    var s = Math.floor(Math.abs(ms) / 1000);
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var sec = s % 60;
+    return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(sec);
+  }
+
+  /* Elements with data-due="<ISO time>" show the time left; data-late is the word for "overdue". */
+  function tick() {
+    var now = Date.now();
+    var nodes = document.querySelectorAll("[data-due]");
+    for (var i = 0; i < nodes.length; i++) {
+      var el = nodes[i];
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) { continue; }
+      var left = due - now;
+      var text = left < 0 ? (el.getAttribute("data-late") || "-") + " " + format(left) : format(left);
+      var out = el.querySelector(".countdown-value") || el;
+      if (out.textContent !== text) { out.textContent = text; }
+      el.classList.toggle("is-soon", left >= 0 && left < SOON_MS);
+      el.classList.toggle("is-overdue", left < 0);
+    }
+  }
+
+  function haversine(lat1, lon1, lat2, lon2) {
+    var r = 6371000, rad = Math.PI / 180;
+    var dp = (lat2 - lat1) * rad, dl = (lon2 - lon1) * rad;
+    var a = Math.sin(dp / 2) * Math.sin(dp / 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) * Math.sin(dl / 2);
+    return 2 * r * Math.asin(Math.sqrt(a));
+  }
+
+  /* Check-in: ask the browser for the position; send it when granted, check in without it when not. */
+  function onSubmit(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-geolocate]")) { return; }
+    if (form.getAttribute("data-located") === "1" || !navigator.geolocation) { return; }
+    event.preventDefault();
+    var status = form.querySelector("[data-geo-status]");
+    var button = form.querySelector("button[type=submit]");
+    var finished = false;
+    if (button) { button.disabled = true; }
+    if (status) { status.textContent = form.getAttribute("data-locating") || "…"; }
+
+    function finish() {
+      if (finished) { return; }
+      finished = true;
+      form.setAttribute("data-located", "1");
+      if (button) { button.disabled = false; }
+      if (form.requestSubmit) { form.requestSubmit(button || undefined); } else { form.submit(); }
+    }
+
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      form.querySelector("[name=latitude]").value = pos.coords.latitude.toFixed(6);
+      form.querySelector("[name=longitude]").value = pos.coords.longitude.toFixed(6);
+      form.querySelector("[name=accuracy]").value = Math.round(pos.coords.accuracy || 0);
+      var siteLat = parseFloat(form.getAttribute("data-site-lat"));
+      var siteLon = parseFloat(form.getAttribute("data-site-lon"));
+      if (status && !isNaN(siteLat) && !isNaN(siteLon)) {
+        var d = haversine(pos.coords.latitude, pos.coords.longitude, siteLat, siteLon);
+        status.textContent = (form.getAttribute("data-distance-label") || "") + " " + Math.round(d) + " m";
+      }
+      finish();
+    }, function () {
+      if (status) { status.textContent = form.getAttribute("data-no-position") || ""; }
+      finish();
+    }, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
+    window.setTimeout(finish, 10000);
+  }
+
+  document.addEventListener("submit", onSubmit, true);
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSettle", tick);
+  window.setInterval(tick, 1000);
+})();

@@ -1,0 +1,332 @@
+"""What the REST API reads and writes (CONTRACT.md: field names and codes are the contract)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from staff.choices import RoomCode
+
+from ..choices import (
+    AlarmCategory,
+    CancelReason,
+    CauseCategory,
+    DialTestResult,
+    Outage,
+    PhoneChannel,
+    ProgressKind,
+    Severity,
+    SiteKind,
+)
+from ..models import (
+    Alarm,
+    Arrival,
+    Broadcast,
+    Deadline,
+    Escalation,
+    Explanation,
+    FaultTicket,
+    PhoneNotification,
+    ProgressNote,
+    TicketEvent,
+    TicketRoom,
+)
+from ..services.ingest import CLOCK_SKEW
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset; a naive time is refused rather than guessed."""
+
+    default_error_messages = {"naive": "An ISO 8601 time with an offset (e.g. +08:00) is required."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class NotInFutureMixin:
+    future_error = "is in the future"
+
+    def not_in_future(self, value: datetime) -> datetime:
+        if value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError(self.future_error, code="future")
+        return value
+
+
+def _user_name(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+# --------------------------------------------------------------------------- alarms (in)
+class DialTestIn(serializers.Serializer):
+    result = serializers.ChoiceField(choices=DialTestResult.choices)
+    detail = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AlarmIn(NotInFutureMixin, serializers.Serializer):
+    """An NMS alarm (CONTRACT.md ``POST /api/v1/alarms/``); unknown extra fields are kept in the raw payload."""
+
+    alarm_id = serializers.CharField(max_length=128)
+    category = serializers.ChoiceField(choices=AlarmCategory.choices, help_text="R-LEAD: only `transmission` "
+                                       "goes to the transport room")
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    outage = serializers.ChoiceField(choices=Outage.choices)
+    circuit_id = serializers.CharField(max_length=64)
+    title = serializers.CharField(max_length=300)
+    raised_at = AwareDateTimeField(help_text="ISO 8601 with offset; not in the future (5 min clock skew tolerated)")
+    dial_test = DialTestIn(required=False, allow_null=True)
+
+    def validate_raised_at(self, value):
+        return self.not_in_future(value)
+
+
+class AlarmClearIn(NotInFutureMixin, serializers.Serializer):
+    cleared_at = AwareDateTimeField()
+
+    def validate_cleared_at(self, value):
+        return self.not_in_future(value)
+
+
+def raw_payload(data) -> dict:
+    """The body as posted, for ``Alarm.payload``; PostgreSQL's jsonb cannot hold a NUL character."""
+    body = dict(data)
+    if "\\u0000" in json.dumps(body):
+        raise serializers.ValidationError({"payload": ["The body must not contain NUL characters."]})
+    return body
+
+
+# --------------------------------------------------------------------------- tickets (out)
+class CustomerOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    tier = serializers.CharField()
+
+
+class DeadlineOut(serializers.ModelSerializer):
+    class Meta:
+        model = Deadline
+        fields = ["kind", "round", "due_at", "met_at", "breached_at", "cancelled_at"]
+
+
+class EscalationOut(serializers.ModelSerializer):
+    room = serializers.CharField(source="room.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Escalation
+        fields = ["kind", "at", "reason", "rule", "round", "room"]
+
+
+class BroadcastOut(serializers.ModelSerializer):
+    class Meta:
+        model = Broadcast
+        fields = ["seq", "at", "body", "body_en", "kind"]
+
+
+class ArrivalOut(serializers.ModelSerializer):
+    room = serializers.CharField(source="room.code", allow_null=True, default=None)
+    by = serializers.CharField(source="user.username")
+    vendor = serializers.CharField(source="vendor.name", allow_null=True, default=None)
+
+    class Meta:
+        model = Arrival
+        fields = ["id", "room", "site_kind", "at", "by", "vendor", "latitude", "longitude", "accuracy_m",
+                  "distance_m"]
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label")
+    transition = serializers.CharField(source="kind", help_text="the event kind: a transition name or another fact")
+
+    class Meta:
+        model = TicketEvent
+        fields = ["at", "actor", "transition", "from_state", "to_state", "note"]
+
+
+class InvolvementOut(serializers.ModelSerializer):
+    room = serializers.CharField(source="room.code")
+
+    class Meta:
+        model = TicketRoom
+        fields = ["room", "role", "notified_at", "joined_joint_at", "must_arrive", "site_kind"]
+
+
+class AlarmOut(serializers.ModelSerializer):
+    circuit_id = serializers.CharField(source="circuit_ref")
+    ticket = serializers.IntegerField(source="ticket_id")
+
+    class Meta:
+        model = Alarm
+        fields = ["alarm_id", "ticket", "source", "category", "severity", "outage", "circuit_id", "title",
+                  "raised_at", "received_at", "cleared_at", "correlated"]
+
+
+class ProgressOut(serializers.ModelSerializer):
+    room = serializers.CharField(source="room.code", allow_null=True, default=None)
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProgressNote
+        fields = ["id", "at", "room", "author", "kind", "text"]
+
+    def get_author(self, obj) -> str | None:
+        return _user_name(obj.author)
+
+
+class ExplanationOut(serializers.ModelSerializer):
+    drafted_by = serializers.SerializerMethodField()
+    reviewed_by = serializers.SerializerMethodField()
+    released_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Explanation
+        fields = ["id", "state", "text", "drafted_by", "drafted_at", "reviewed_by", "reviewed_at", "review_note",
+                  "released_by", "released_at"]
+
+    def get_drafted_by(self, obj) -> str | None:
+        return _user_name(obj.drafted_by)
+
+    def get_reviewed_by(self, obj) -> str | None:
+        return _user_name(obj.reviewed_by)
+
+    def get_released_by(self, obj) -> str | None:
+        return _user_name(obj.released_by)
+
+
+class PhoneNotificationOut(serializers.ModelSerializer):
+    room = serializers.CharField(source="room.code")
+    called_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PhoneNotification
+        fields = ["id", "room", "channel", "callee", "callee_phone", "called_by", "called_at", "answered",
+                  "attempts", "note"]
+
+    def get_called_by(self, obj) -> str | None:
+        return _user_name(obj.called_by)
+
+
+class TicketOut(serializers.ModelSerializer):
+    """A ticket as CONTRACT.md describes it, plus what an operator's screen needs."""
+
+    customer = serializers.SerializerMethodField()
+    circuit_id = serializers.CharField(source="circuit_ref", allow_null=True)
+    lead_room = serializers.CharField(source="lead_room.code", allow_null=True, default=None)
+    site_lead = serializers.SerializerMethodField()
+    vendor = serializers.CharField(source="vendor.name", allow_null=True, default=None)
+    next_due_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None,
+                                            help_text="the nearest pending joint_handling/arrival deadline")
+    deadlines = DeadlineOut(source="clock_deadlines", many=True, help_text="joint_handling (R-ESC-1/3), "
+                            "arrival (R-ESC-2)")
+    escalations = EscalationOut(many=True)
+    broadcasts = BroadcastOut(many=True)
+    arrivals = ArrivalOut(many=True)
+    events = EventOut(many=True)
+    rooms = InvolvementOut(source="involvements", many=True, help_text="the rooms involved and their part")
+    alarms = AlarmOut(many=True)
+    progress = ProgressOut(source="progress_notes", many=True)
+    explanations = ExplanationOut(many=True)
+
+    class Meta:
+        model = FaultTicket
+        fields = [
+            "id", "number", "state", "version", "round", "source", "title", "description",
+            "customer", "circuit_id", "needs_triage", "tier", "important", "category", "severity", "outage",
+            "lead_room", "lead_room_override_reason", "rooms", "vendor", "expedite", "site_lead_required",
+            "site_lead",
+            "occurred_at", "created_at", "updated_at", "dispatched_at", "accepted_at", "joint_started_at",
+            "joint_reason", "restored_at", "resolved_at", "closed_at", "cancelled_at", "alarm_cleared_at",
+            "restore_proposed_at", "cause_category", "cause_text", "customer_reply", "cancel_reason",
+            "next_due_at", "deadlines", "escalations", "broadcasts", "arrivals", "events", "alarms", "progress",
+            "explanations",
+        ]
+
+    @extend_schema_field(CustomerOut(allow_null=True))
+    def get_customer(self, obj):
+        c = obj.customer
+        return None if c is None else {"code": c.code, "name": c.name, "tier": c.tier}
+
+    def get_site_lead(self, obj) -> str | None:
+        return _user_name(obj.site_lead)
+
+
+class AlarmResult(serializers.Serializer):
+    alarm = AlarmOut()
+    ticket = TicketOut()
+    created = serializers.BooleanField(help_text="a new ticket was opened for this alarm")
+    duplicate = serializers.BooleanField(help_text="this alarm_id was seen before (idempotent repeat)")
+    correlated = serializers.BooleanField(help_text="an open ticket on the same circuit absorbed the alarm")
+
+
+class AlarmClearResult(serializers.Serializer):
+    alarm = AlarmOut()
+    ticket = TicketOut()
+
+
+# --------------------------------------------------------------------------- ticket writes (in)
+class TransitionIn(serializers.Serializer):
+    """The fields of SPEC §3.6's transitions; each transition reads the ones it needs."""
+
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
+                                 help_text="accept, restore (required), resolve, cancel, reopen (required)")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="",
+                                   help_text="start_joint: why (text, required); cancel: "
+                                             + " | ".join(CancelReason.values))
+    cause_category = serializers.ChoiceField(choices=CauseCategory.choices, required=False, allow_blank=True,
+                                             default="", help_text="resolve (required)")
+    cause_text = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
+                                       help_text="resolve (required)")
+    customer_reply = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
+                                           help_text="close (required)")
+    version = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                       max_value=2**31 - 1,
+                                       help_text="the ticket version you saw; 409 if it changed since")
+
+
+class ProgressIn(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+    kind = serializers.ChoiceField(choices=ProgressKind.choices, required=False, default=ProgressKind.GENERAL,
+                                   help_text="R-OWN-FIRST: own_network before customer_side")
+    room = serializers.ChoiceField(choices=RoomCode.choices, required=False, allow_null=True, default=None,
+                                   help_text="the room the note speaks for (default: the author's room)")
+
+
+class ArrivalIn(NotInFutureMixin, serializers.Serializer):
+    site_kind = serializers.ChoiceField(choices=SiteKind.choices, required=False, allow_null=True, default=None)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True,
+                                        default=None, min_value=-90, max_value=90)
+    longitude = serializers.DecimalField(max_digits=10, decimal_places=6, required=False, allow_null=True,
+                                         default=None, min_value=-180, max_value=180)
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0,
+                                        max_value=1e7)
+    at = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_at(self, value):
+        return value if value is None else self.not_in_future(value)
+
+
+class ExplanationIn(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class ExplanationReviewIn(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class PhoneCallIn(serializers.Serializer):
+    room = serializers.ChoiceField(choices=RoomCode.choices)
+    answered = serializers.BooleanField()
+    callee = serializers.CharField(required=False, allow_blank=True, max_length=64, default="",
+                                   help_text="who answered (required when answered)")
+    callee_phone = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    channel = serializers.ChoiceField(choices=PhoneChannel.choices, required=False, default=PhoneChannel.PHONE)

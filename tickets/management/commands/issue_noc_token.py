@@ -1,0 +1,41 @@
+"""``python manage.py issue_noc_token NAME``: an API client for a NOC system; the token alone on the last line."""
+from django.core.management.base import BaseCommand, CommandError
+
+from staff.models import ApiScope, User
+from staff.tokens import issue_client
+
+
+class Command(BaseCommand):
+    help = "Create an API client allowed to post alarms and read tickets; print its token on the last line."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="the client's unique name, e.g. the NMS host")
+        parser.add_argument(
+            "--scope", action="append", default=[], choices=ApiScope.values, dest="scopes",
+            help="an extra scope (repeatable); alarms:write and tickets:read are always granted",
+        )
+        parser.add_argument(
+            "--acting-user", default=None,
+            help="username whose identity and permissions the client's ticket operations run under",
+        )
+        parser.add_argument(
+            "--rotate", action="store_true",
+            help="the client exists already: give it a new token (the old one stops working)",
+        )
+
+    def handle(self, *args, name, scopes, acting_user, rotate, **options):
+        user = None
+        if acting_user:
+            user = User.objects.filter(username=acting_user, is_active=True).first()
+            if user is None:
+                raise CommandError(f"no active user {acting_user!r}")
+        try:
+            client, token = issue_client(name=name, scopes=scopes, acting_user=user, rotate=rotate)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"API client {client.name!r} ({'rotated' if rotate else 'created'}), scopes: {', '.join(client.scopes)}"
+            + (f", acting as {client.acting_user.get_username()}" if client.acting_user_id else "")
+        )
+        self.stdout.write("Send it as the header  Authorization: Token <token>  (shown once, keep it secret):")
+        self.stdout.write(token)
