@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tickets.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -224,6 +225,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
 }
+DRF_STANDARDIZED_ERRORS = {
+    # Domain errors (tickets.errors) get the same error body; no traceback reaches a client, DEBUG or not.
+    "EXCEPTION_HANDLER_CLASS": "tickets.api.exceptions.ApiExceptionHandler",
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "supportdesk API",
     "DESCRIPTION": "Fault tickets for group customers: alarm ingestion and ticket operations.",
@@ -233,6 +239,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ProgressKindEnum": "tickets.choices.ProgressKind",
+        "DeadlineKindEnum": "tickets.choices.DeadlineKind",
+        "EscalationKindEnum": "tickets.choices.EscalationKind",
+        "BroadcastKindEnum": "tickets.choices.BroadcastKind",
+        "DialTestResultEnum": "tickets.choices.DialTestResult",
+        "TicketStateEnum": "tickets.choices.TicketState",
+        "ExplanationStateEnum": "tickets.choices.ExplanationState",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
 # --- Health ---------------------------------------------------------------

@@ -214,3 +214,18 @@ class SweepRunAdmin(admin.ModelAdmin):
 
 admin.site.site_header = _("集团客户故障支撑系统")
 admin.site.site_title = _("supportdesk")
+
+
+@admin.register(m.AlarmIntegration)
+class AlarmIntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "client", "default_category", "default_severity", "default_outage",
+                    "last_received_at", "received_count", "rejected_count")
+    list_filter = ("kind",)
+    search_fields = ("name", "client__name")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "client")}),
+        (_("映射"), {"fields": ("label_mapping", "value_mappings")}),
+        (_("默认值"), {"fields": ("default_category", "default_severity", "default_outage")}),
+        (_("接收统计"), {"fields": ("last_received_at", "received_count", "rejected_count", "created_at")}),
+    )
+    readonly_fields = ("last_received_at", "received_count", "rejected_count", "created_at")

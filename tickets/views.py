@@ -434,29 +434,31 @@ def _site_lead_people(ticket: FaultTicket) -> list[User]:
     return list(qs.distinct().order_by("username")[:200])
 
 
-def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> dict[str, djforms.Form]:
-    forms_by_name: dict[str, djforms.Form] = {}
+def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[tuple[Action, djforms.Form]]:
+    """Each action with its empty form; ids carry the action's name (several forms share field names)."""
+    out = []
     for action in actions:
+        auto_id = f"id_{action.name}_%s"
         if action.form is SiteLeadForm:
-            form = SiteLeadForm(people=_site_lead_people(ticket), initial={"user": request.user.pk})
+            form = SiteLeadForm(people=_site_lead_people(ticket), initial={"user": request.user.pk}, auto_id=auto_id)
         elif action.form is PreArrivalForm:
             contact = ticket.customer.contacts.filter(is_technical=True).first() if ticket.customer_id else None
             existing = ticket.pre_arrival_checks.filter(engineer=request.user).first()
             initial = {"contact_name": contact.name if contact else "", "contact_phone": contact.phone if contact else ""}
             if existing:
                 initial.update({f: getattr(existing, f) for f in PreArrivalForm.base_fields if hasattr(existing, f)})
-            form = PreArrivalForm(initial=initial)
+            form = PreArrivalForm(initial=initial, auto_id=auto_id)
         elif action.form is ArrivalForm:
             involvement = next((i for i in ticket.involvements.all()
                                 if i.room_id in set(request.user.memberships.values_list("room_id", flat=True))), None)
             kind = involvement.site_kind if involvement and involvement.site_kind else (
                 SiteKind.CUSTOMER if request.user.vendor_id or involvement and
                 involvement.room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT)
-            form = ArrivalForm(initial={"site_kind": kind})
+            form = ArrivalForm(initial={"site_kind": kind}, auto_id=auto_id)
         else:
-            form = action.form()
-        forms_by_name[action.name] = form
-    return forms_by_name
+            form = action.form(auto_id=auto_id)
+        out.append((action, form))
+    return out
 
 
 def _site_with_position(ticket: FaultTicket):
@@ -471,18 +473,18 @@ def _site_with_position(ticket: FaultTicket):
 
 def _ticket_context(request, ticket: FaultTicket) -> dict:
     user = request.user
-    actions = available_actions(user, ticket)
+    my_arrival = ticket.arrivals.filter(user=user).first()
+    actions = [a for a in available_actions(user, ticket) if not (a.name == "arrival" and my_arrival)]
     action_names = {a.name for a in actions}
     deadlines = list(ticket.deadlines.order_by("due_at"))
     pending = [d for d in deadlines if d.is_pending]
     explanations = list(ticket.explanations.select_related("drafted_by", "reviewed_by", "released_by"))
     phone_rows = list(ticket.phone_notifications.select_related("room", "called_by"))
-    my_arrival = ticket.arrivals.filter(user=user).first()
     return {
         "ticket": ticket,
         "actions": actions,
         "action_names": action_names,
-        "forms": _initial_forms(request, ticket, actions),
+        "action_forms": _initial_forms(request, ticket, actions),
         "deadlines": deadlines,
         "next_deadline": pending[0] if pending else None,
         "has_breach": any(d.breached_at and d.round == ticket.round for d in deadlines),
@@ -595,6 +597,9 @@ def _chart(series: selectors.Series) -> dict:
 @page(is_manager)
 @require_GET
 def dashboard(request):
+    if _is_htmx(request) and request.GET.get("part") == "explanations":
+        return render(request, "tickets/partials/explanations.html",
+                      {"explanations": selectors.explanations_awaiting()})
     template = "tickets/partials/dashboard_panel.html" if _is_htmx(request) else "tickets/dashboard.html"
     return render(request, template, _dashboard_context())
 

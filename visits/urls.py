@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "visits"
-urlpatterns = []
+urlpatterns = [
+    path("", views.visit_list, name="list"),
+    path("agenda/", views.agenda, name="agenda"),
+    path("coverage/", views.coverage, name="coverage"),
+    path("new/", views.visit_create, name="create"),
+    path("<int:pk>/", views.visit_detail, name="detail"),
+    path("<int:pk>/edit/", views.visit_edit, name="edit"),
+    path("<int:pk>/do/<slug:action>/", views.visit_action, name="action"),
+    path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem-action"),
+    path("documents/<int:pk>/<slug:action>/", views.document_action, name="document-action"),
+]

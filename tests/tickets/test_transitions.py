@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.choices import TicketState
-from tickets.errors import TransitionNotAllowed, ValidationFailed
+from tickets.errors import Conflict, TransitionNotAllowed, ValidationFailed
 from tickets.models import FaultTicket, TicketEvent
 
 from .helpers import crew, event_count, fresh, new_ticket, release_explanation, snapshot, ticket_in
@@ -285,3 +285,32 @@ def test_database_refuses_raw_changes_to_an_event(sql):
             cursor.execute(sql, [event.pk])
     assert event_count(ticket) == count
     assert TicketEvent.objects.get(pk=event.pk).note == event.note
+
+
+def test_reopen_is_refused_while_a_recurrence_holds_the_circuit():
+    """SPEC §3.6 reopen, §3.1 one open ticket per circuit: a fault that came back as a new ticket is
+    handled there; reopening the old one is refused (409) and changes nothing."""
+    c = crew()
+    old = ticket_in(S.RESOLVED, c)
+    recurrence = services.ingest_alarm(alarm=services.AlarmIn(
+        alarm_id="NMS-RECUR-1", category="transmission", severity="major", outage="total",
+        circuit_id=old.circuit_ref, title="LOS again", raised_at=timezone.now() - timedelta(minutes=1))).ticket
+    assert recurrence.pk != old.pk
+    before = snapshot(old)
+    with pytest.raises(Conflict) as caught:
+        services.reopen(ticket_id=old.pk, by=c.op, note="故障复现")
+    assert caught.value.status_code == 409 and recurrence.number in str(caught.value)
+    assert snapshot(old) == before
+
+
+@pytest.mark.parametrize("tier", ["normal", "gold"])
+def test_dispatch_records_when_each_room_was_notified(tier):
+    """R-DISPATCH-IMP / R-DISPATCH-NORM: every room the dispatch told carries the time it was told."""
+    c = crew()
+    ticket = new_ticket(c, tier=tier)
+    services.dispatch(ticket_id=ticket.pk, by=c.op)
+    ticket = fresh(ticket)
+    rows = list(ticket.involvements.select_related("room"))
+    assert rows and all(r.notified_at == ticket.dispatched_at for r in rows), [
+        (r.room.code, r.notified_at) for r in rows
+    ]

@@ -34,7 +34,7 @@ class ApiAccess(BasePermission):
                 self.message = "This action is taken by a person, not by an API client."
                 return False
             if not client.has_scope(scope):
-                self.message = f"This API client lacks the scope {scope!r}."
+                self.message = f"This API client lacks the scope '{scope}'."
                 return False
             return True
         if request.method in SAFE_METHODS:

@@ -106,7 +106,7 @@ def raw_payload(data) -> dict:
 
 
 # --------------------------------------------------------------------------- tickets (out)
-class CustomerOut(serializers.Serializer):
+class TicketCustomerOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     tier = serializers.CharField()
@@ -143,7 +143,7 @@ class ArrivalOut(serializers.ModelSerializer):
                   "distance_m"]
 
 
-class EventOut(serializers.ModelSerializer):
+class TicketEventOut(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
     transition = serializers.CharField(source="kind", help_text="the event kind: a transition name or another fact")
 
@@ -230,7 +230,7 @@ class TicketOut(serializers.ModelSerializer):
     escalations = EscalationOut(many=True)
     broadcasts = BroadcastOut(many=True)
     arrivals = ArrivalOut(many=True)
-    events = EventOut(many=True)
+    events = TicketEventOut(many=True)
     rooms = InvolvementOut(source="involvements", many=True, help_text="the rooms involved and their part")
     alarms = AlarmOut(many=True)
     progress = ProgressOut(source="progress_notes", many=True)
@@ -250,7 +250,7 @@ class TicketOut(serializers.ModelSerializer):
             "explanations",
         ]
 
-    @extend_schema_field(CustomerOut(allow_null=True))
+    @extend_schema_field(TicketCustomerOut(allow_null=True))
     def get_customer(self, obj):
         c = obj.customer
         return None if c is None else {"code": c.code, "name": c.name, "tier": c.tier}

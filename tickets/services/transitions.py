@@ -20,6 +20,7 @@ from staff.selectors import duty_engineer
 from .. import notify
 from ..choices import (
     ACTIVE_FAULT_STATES,
+    OPEN_STATES,
     BroadcastKind,
     CancelReason,
     CauseCategory,
@@ -31,7 +32,7 @@ from ..choices import (
     SiteKind,
     Transition,
 )
-from ..errors import TransitionNotAllowed, ValidationFailed
+from ..errors import Conflict, TransitionNotAllowed, ValidationFailed
 from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
 from ..permissions import ensure_can
 from . import broadcasts, deadlines
@@ -60,6 +61,10 @@ def _involve(ticket: FaultTicket, room: Room, role: str, *, at: datetime, joint:
     involvement, created = TicketRoom.objects.get_or_create(
         ticket=ticket, room=room, defaults={"role": role, "notified_at": at}
     )
+    if involvement.notified_at is None:
+        # The lead room's row exists from the opening (R-LEAD); it is told now.
+        involvement.notified_at = at
+        involvement.save(update_fields=["notified_at"])
     if joint and involvement.joined_joint_at is None:
         involvement.joined_joint_at = at
         if ticket.policy.get("important") and ticket.policy.get("arrival_after") is not None:
@@ -277,6 +282,13 @@ def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
     ensure_can(by, "reopen", ticket)
     _require_source(ticket, Transition.REOPEN)
     note = _require_text(note, "note", "reopen needs a note saying how the fault came back")
+    if ticket.circuit_ref:
+        # One open ticket per circuit: a fault that came back as a new ticket is handled there.
+        holder = FaultTicket.objects.filter(circuit_ref=ticket.circuit_ref, state__in=OPEN_STATES).exclude(
+            pk=ticket.pk).first()
+        if holder is not None:
+            raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
+                           f"has open ticket {holder.number}")
     at = timezone.now()
     _apply(ticket, Transition.REOPEN, by=by, via=via, note=note, at=at)
     deadlines.create_clock_deadlines(ticket, start=at)

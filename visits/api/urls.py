@@ -1,2 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import VisitViewSet
+
 app_name = "visits_api"
-urlpatterns = []
+
+router = SimpleRouter()
+router.register("visits", VisitViewSet, basename="visit")
+
+urlpatterns = router.urls

@@ -34,8 +34,9 @@ def parse(rows) -> list[tuple[int, dict]]:
     circuits: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
-        if None in raw:
-            errors.append(f"line {line}: {len(header) + len(raw[None])} fields, expected {len(header)}")
+        if None in raw or None in raw.values():
+            fields = len(header) + len(raw[None]) if None in raw else sum(v is not None for v in raw.values())
+            errors.append(f"line {line}: {fields} fields, expected {len(header)}")
             continue
         row = {k: (v or "").strip() for k, v in raw.items() if k in COLUMNS}
         if not any(row.values()):

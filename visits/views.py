@@ -1,0 +1,373 @@
+"""Server-rendered pages for planning and recording customer visits (SPEC §4).
+
+Thin: check the visits permission, shape input with a form, call one service, and show a refused
+action's domain error as a message with its HTTP status (the service changed nothing).
+"""
+from __future__ import annotations
+
+import functools
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tickets.errors import DomainError
+from tickets.models import FaultTicket
+
+from . import forms, selectors, services
+from .choices import CheckResult, VisitKind, VisitState
+from .models import Visit, VisitDocument, VisitProblem
+
+
+def visits_permission(perm: str):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(f"visits.{perm}"):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --------------------------------------------------------------------------- lists
+@visits_permission("view_visit")
+def visit_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET
+    state = q.get("state", "") if q.get("state", "") in VisitState.values else ""
+    kind = q.get("kind", "") if q.get("kind", "") in VisitKind.values else ""
+    qs = selectors.visit_list(state=state, kind=kind, owner_id=request.user.pk if q.get("mine") else None)
+    page = Paginator(qs, 30).get_page(q.get("page"))
+    return render(request, "visits/list.html", {
+        "page": page, "state": state, "kind": kind, "mine": bool(q.get("mine")),
+        "states": VisitState.choices, "kinds": VisitKind.choices,
+        "overdue_followups": selectors.overdue_followups(timezone.now()).filter(owner=request.user)[:10],
+    })
+
+
+@visits_permission("view_visit")
+def agenda(request: HttpRequest) -> HttpResponse:
+    """Upcoming visits by day (planned or confirmed), two weeks from the chosen day."""
+    try:
+        start = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localdate()
+    days = 14
+    mine = bool(request.GET.get("mine"))
+    return render(request, "visits/agenda.html", {
+        "days": selectors.agenda(start=start, days=days, owner_id=request.user.pk if mine else None),
+        "start": start, "end": start + timedelta(days=days - 1), "mine": mine,
+        "previous": start - timedelta(days=days), "next": start + timedelta(days=days),
+        "today": timezone.localdate(),
+    })
+
+
+@visits_permission("view_visit")
+def coverage(request: HttpRequest) -> HttpResponse:
+    """Visit coverage per tier and overdue follow-ups (SPEC §4, for managers)."""
+    now = timezone.now()
+    return render(request, "visits/coverage.html", {
+        "report": selectors.coverage_report(now),
+        "overdue": selectors.overdue_followups(now)[:200],
+    })
+
+
+# --------------------------------------------------------------------------- one visit
+@visits_permission("add_visit")
+def visit_create(request: HttpRequest) -> HttpResponse:
+    initial = {"customer": request.GET.get("customer"), "kind": request.GET.get("kind")}
+    form = forms.VisitForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                visit = services.create_visit(
+                    by=request.user, customer_id=d["customer"].pk, kind=d["kind"], planned_at=d["planned_at"],
+                    place=d["place"], owner_id=d["owner"].pk if d["owner"] else None, subject=d["subject"],
+                    notes=d["notes"], ticket_ids=d["ticket_numbers"],
+                    checklist_template_id=d["checklist_template"].pk if d["checklist_template"] else None,
+                )
+            except DomainError as exc:
+                _form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, _("已创建拜访 %(number)s") % {"number": visit.number})
+                return redirect("visits:detail", pk=visit.pk)
+        else:
+            status = 400
+    return render(request, "visits/form.html", {"form": form, "title": _("安排拜访")}, status=status)
+
+
+@visits_permission("change_visit")
+def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_object_or_404(Visit.objects.select_related("customer"), pk=pk)
+    initial = {
+        "kind": visit.kind, "planned_at": timezone.localtime(visit.planned_at), "place": visit.place,
+        "subject": visit.subject, "owner": visit.owner_id, "checklist_template": visit.checklist_template_id,
+        "notes": visit.notes, "summary": visit.summary,
+        "ticket_numbers": " ".join(visit.tickets.values_list("number", flat=True)),
+    }
+    form = forms.VisitEditForm(request.POST or None, initial=initial, upcoming=visit.is_upcoming)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            changes = {k: d[k] for k in ("kind", "planned_at", "place", "subject", "notes", "summary") if k in d}
+            if "owner" in d:
+                changes["owner_id"] = d["owner"].pk if d["owner"] else None
+            if "checklist_template" in d:
+                changes["checklist_template_id"] = d["checklist_template"].pk if d["checklist_template"] else None
+            if "ticket_numbers" in d:
+                changes["ticket_ids"] = d["ticket_numbers"]
+            try:
+                services.update_visit(visit_id=visit.pk, by=request.user, **changes)
+            except DomainError as exc:
+                _form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("visits:detail", pk=visit.pk)
+        else:
+            status = 400
+    return render(request, "visits/form.html", {"form": form, "visit": visit,
+                                                "title": _("修改拜访 %(number)s") % {"number": visit.number}},
+                  status=status)
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    if exc.field_errors:
+        for field, errors in exc.field_errors.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        form.add_error(None, exc.message)
+
+
+def _detail_context(request: HttpRequest, visit: Visit, **forms_override) -> dict:
+    user = request.user
+    now_local = timezone.localtime().replace(second=0, microsecond=0)
+    contact = " ".join(x for x in (str(user), user.phone) if x)
+    context = {
+        "visit": visit,
+        "can_change": user.has_perm("visits.change_visit"),
+        "confirm_form": forms.ConfirmForm(initial={
+            "called_at": now_local, "confirmed_time": timezone.localtime(visit.planned_at),
+            "confirmed_place": visit.place, "contact_left": contact,
+        }),
+        "complete_form": forms.CompleteForm(initial={"actual_at": now_local}),
+        "cancel_form": forms.CancelForm(),
+        "participant_form": forms.ParticipantForm(),
+        "customer_participant_form": forms.CustomerParticipantForm(),
+        "problem_form": forms.ProblemForm(initial={"owner": user.pk}),
+        "follow_up_form": forms.FollowUpForm(),
+        "problem_ticket_form": forms.ProblemTicketForm(),
+        "document_form": forms.DocumentForm(),
+        "review_form": forms.ReviewForm(),
+        "notice_form": forms.NoticeForm(),
+        "link_ticket_form": forms.LinkTicketForm(),
+        "checklist": _checklist_rows(visit),
+        "pending_reviews": {d.pk for d in visit.documents.all() for r in d.reviews.all()
+                            if r.reviewer_id == user.pk and r.decision == "pending"},
+        "check_results": CheckResult.choices,
+        "today_date": timezone.localdate(),
+    }
+    context.update(forms_override)
+    return context
+
+
+def _checklist_rows(visit: Visit) -> list[dict]:
+    if visit.checklist_template_id is None:
+        return []
+    results = {r.item_id: r for r in visit.inspection_results.all()}
+    return [{"item": item, "result": results.get(item.pk)} for item in visit.checklist_template.items.all()]
+
+
+@visits_permission("view_visit")
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        visit = selectors.visit_detail(pk)
+    except Visit.DoesNotExist:
+        return render(request, "visits/missing.html", status=404)
+    return render(request, "visits/detail.html", _detail_context(request, visit))
+
+
+# --------------------------------------------------------------------------- actions
+def _confirm(request, visit, form):
+    services.confirm_visit(visit_id=visit.pk, by=request.user, **form.cleaned_data)
+    return _("已记录预约电话，拜访已确认")
+
+
+def _complete(request, visit, form):
+    services.complete_visit(visit_id=visit.pk, by=request.user, **form.cleaned_data)
+    return _("拜访已完成")
+
+
+def _cancel(request, visit, form):
+    services.cancel_visit(visit_id=visit.pk, by=request.user, reason=form.cleaned_data["reason"])
+    return _("拜访已取消")
+
+
+def _participant(request, visit, form):
+    d = form.cleaned_data
+    services.add_participant(visit_id=visit.pk, by=request.user, user_id=d["user"].pk, kind=d["kind"],
+                             lead_id=d["lead"].pk if d["lead"] else None)
+    return _("已增加参加人员")
+
+
+def _customer_participant(request, visit, form):
+    services.add_customer_participant(visit_id=visit.pk, by=request.user, **form.cleaned_data)
+    return _("已增加客户参加人员")
+
+
+def _problem(request, visit, form):
+    d = form.cleaned_data
+    services.add_problem(visit_id=visit.pk, by=request.user, description=d["description"],
+                         solved_on_site=d["solved_on_site"], solution=d["solution"],
+                         owner_id=d["owner"].pk if d["owner"] else None, due_date=d["due_date"])
+    return _("已记录问题")
+
+
+def _link_ticket(request, visit, form):
+    ticket = FaultTicket.objects.filter(number=form.cleaned_data["number"].strip()).first()
+    if ticket is None:
+        from tickets.errors import ValidationFailed
+
+        raise ValidationFailed.of("number", _("工单不存在"))
+    services.link_ticket(visit_id=visit.pk, by=request.user, ticket_id=ticket.pk)
+    return _("已关联工单 %(number)s") % {"number": ticket.number}
+
+
+def _document(request, visit, form):
+    d = form.cleaned_data
+    services.create_document(visit_id=visit.pk, by=request.user, kind=d["kind"], title=d["title"],
+                             template_id=d["template"].pk, body=d["body"],
+                             reviewer_ids=[u.pk for u in d["reviewers"]])
+    return _("文档已提交审核")
+
+
+VISIT_ACTIONS = {
+    "confirm": (forms.ConfirmForm, _confirm, "confirm_form"),
+    "complete": (forms.CompleteForm, _complete, "complete_form"),
+    "cancel": (forms.CancelForm, _cancel, "cancel_form"),
+    "participant": (forms.ParticipantForm, _participant, "participant_form"),
+    "customer-participant": (forms.CustomerParticipantForm, _customer_participant, "customer_participant_form"),
+    "problem": (forms.ProblemForm, _problem, "problem_form"),
+    "link-ticket": (forms.LinkTicketForm, _link_ticket, "link_ticket_form"),
+    "document": (forms.DocumentForm, _document, "document_form"),
+}
+
+
+def _refused(request, visit_id: int, status: int, message: str, **forms_override) -> HttpResponse:
+    messages.error(request, message)
+    visit = selectors.visit_detail(visit_id)
+    return render(request, "visits/detail.html", _detail_context(request, visit, **forms_override), status=status)
+
+
+def _form_message(form) -> str:
+    parts = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+    return "；".join(parts)
+
+
+@require_POST
+@visits_permission("change_visit")
+def visit_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    visit = get_object_or_404(Visit, pk=pk)
+    if action == "checklist":
+        return _checklist(request, visit)
+    if action not in VISIT_ACTIONS:
+        return _refused(request, visit.pk, 404, _("未知操作"))
+    form_class, run, name = VISIT_ACTIONS[action]
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _refused(request, visit.pk, 400, _form_message(form), **{name: form})
+    try:
+        done = run(request, visit, form)
+    except DomainError as exc:
+        return _refused(request, visit.pk, exc.status_code, exc.message, **{name: form})
+    messages.success(request, done)
+    return redirect("visits:detail", pk=visit.pk)
+
+
+def _checklist(request: HttpRequest, visit: Visit) -> HttpResponse:
+    results = []
+    for key, value in request.POST.items():
+        if key.startswith("result_") and value:
+            item_id = key.removeprefix("result_")
+            results.append({"item_id": item_id, "result": value, "note": request.POST.get(f"note_{item_id}", "")})
+    try:
+        services.record_inspection(visit_id=visit.pk, by=request.user, results=results)
+    except DomainError as exc:
+        return _refused(request, visit.pk, exc.status_code, exc.message)
+    messages.success(request, _("巡检表已保存"))
+    return redirect("visits:detail", pk=visit.pk)
+
+
+@require_POST
+@visits_permission("change_visit")
+def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    problem = get_object_or_404(VisitProblem, pk=pk)
+    try:
+        if action == "follow-up":
+            form = forms.FollowUpForm(request.POST)
+            if not form.is_valid():
+                return _refused(request, problem.visit_id, 400, _form_message(form))
+            d = form.cleaned_data
+            services.record_follow_up(problem_id=problem.pk, by=request.user, note=d["note"], close=d["close"],
+                                      due_date=d["due_date"])
+            messages.success(request, _("已记录跟进"))
+        elif action == "ticket":
+            form = forms.ProblemTicketForm(request.POST)
+            if not form.is_valid():
+                return _refused(request, problem.visit_id, 400, _form_message(form))
+            ticket = services.raise_problem_ticket(problem_id=problem.pk, by=request.user, **form.cleaned_data)
+            messages.success(request, _("已转为故障工单 %(number)s") % {"number": ticket.number})
+        else:
+            return _refused(request, problem.visit_id, 404, _("未知操作"))
+    except DomainError as exc:
+        return _refused(request, problem.visit_id, exc.status_code, exc.message)
+    return redirect("visits:detail", pk=problem.visit_id)
+
+
+@require_POST
+@visits_permission("change_visit")
+def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    document = get_object_or_404(VisitDocument, pk=pk)
+    form_class = {"review": forms.ReviewForm, "send": forms.NoticeForm, "received": forms.NoticeForm,
+                  "revise": forms.ReviseForm}.get(action)
+    if form_class is None:
+        return _refused(request, document.visit_id, 404, _("未知操作"))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _refused(request, document.visit_id, 400, _form_message(form))
+    d = form.cleaned_data
+    try:
+        if action == "review":
+            services.review_document(document_id=document.pk, by=request.user, approve=d["approve"], note=d["note"])
+            messages.success(request, _("已审核"))
+        elif action == "send":
+            services.send_document(document_id=document.pk, by=request.user, notice=d["notice"])
+            messages.success(request, _("文档已发送"))
+        elif action == "received":
+            services.record_document_received(document_id=document.pk, by=request.user, notice=d["notice"])
+            messages.success(request, _("已登记客户收到"))
+        else:
+            services.revise_document(document_id=document.pk, by=request.user, body=d["body"])
+            messages.success(request, _("已修改，待重新审核"))
+    except DomainError as exc:
+        return _refused(request, document.visit_id, exc.status_code, exc.message)
+    return redirect("visits:detail", pk=document.visit_id)
