@@ -1,8 +1,21 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Delivery, DutyShift, Notification, Room, RoomMembership, User, Vendor, WebhookEndpoint
+from .models import (
+    ApiClient,
+    ApiScope,
+    Delivery,
+    DutyShift,
+    Notification,
+    Room,
+    RoomMembership,
+    User,
+    Vendor,
+    WebhookEndpoint,
+    default_api_scopes,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -83,3 +96,61 @@ class DeliveryAdmin(admin.ModelAdmin):
         ids = list(queryset.exclude(status="sent").values_list("pk", flat=True))
         queryset.filter(pk__in=ids).update(status="pending", next_attempt_at=timezone.now())
         enqueue(ids)
+
+
+# --------------------------------------------------------------------------- API clients
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("权限范围"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, required=False,
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ("name", "scopes", "active", "acting_user")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.initial.setdefault("scopes", default_api_scopes())
+
+    def clean_scopes(self):
+        chosen = set(self.cleaned_data["scopes"])
+        return [s for s in ApiScope.values if s in chosen]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Tokens for NOC systems: revoke by unticking "active"; a new key is shown once, then only its hash is kept."""
+
+    form = ApiClientForm
+    list_display = ("name", "key_prefix", "scope_list", "active", "acting_user", "created_at", "last_used_at")
+    list_filter = ("active",)
+    search_fields = ("name", "key_prefix")
+    readonly_fields = ("key_prefix", "created_at", "last_used_at")
+    autocomplete_fields = ["acting_user"]
+    actions = ["revoke", "issue_new_key"]
+
+    @admin.display(description=_("权限范围"))
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes or [])
+
+    def save_model(self, request, obj, form, change):
+        token = None if change else obj.set_new_key()
+        super().save_model(request, obj, form, change)
+        if token:
+            self._show_token(request, obj, token)
+
+    def _show_token(self, request, obj, token):
+        messages.warning(request, _("%(name)s 的令牌（仅显示这一次，请妥善保存）：%(token)s") % {
+            "name": obj.name, "token": token})
+
+    @admin.action(description=_("停用所选客户端（令牌立即失效）"))
+    def revoke(self, request, queryset):
+        queryset.update(active=False)
+
+    @admin.action(description=_("为所选客户端签发新令牌（旧令牌失效）"))
+    def issue_new_key(self, request, queryset):
+        for client in queryset:
+            token = client.set_new_key()
+            client.save(update_fields=["key_prefix", "key_hash"])
+            self._show_token(request, client, token)

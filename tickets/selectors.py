@@ -134,8 +134,11 @@ def ticket_timeline(ticket: FaultTicket) -> list[TimelineItem]:
     from django.utils.translation import gettext as _
 
     items: list[TimelineItem] = []
+    labels = dict(TicketState.choices)
     for e in ticket.events.all():
-        change = f"{e.from_state} → {e.to_state}" if e.to_state and e.from_state != e.to_state else ""
+        change = ""
+        if e.to_state and e.from_state != e.to_state:
+            change = f"{labels.get(e.from_state, e.from_state or '—')} → {labels.get(e.to_state, e.to_state)}"
         items.append(TimelineItem(e.at, "event", e.get_kind_display(), e.note, e.actor_label, extra={"change": change}))
     for d in ticket.deadlines.all():
         if d.breached_at:
@@ -167,7 +170,9 @@ def ticket_timeline(ticket: FaultTicket) -> list[TimelineItem]:
         items.append(TimelineItem(x.drafted_at, "explanation", _("故障解释（%(state)s）") % {
             "state": x.get_state_display()}, x.text, x.drafted_by.get_username(),
             extra={"review_note": x.review_note}))
-    items.sort(key=lambda i: i.at, reverse=True)
+    # Newest first; of two facts at the same instant the later-recorded one comes first.
+    order = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda i: (i.at, order[id(i)]), reverse=True)
     return items
 
 

@@ -591,7 +591,7 @@ def _chart(series: selectors.Series) -> dict:
     last = series.points[-1]
     return {"width": width, "height": height, "open": open_pts, "breached": breach_pts, "x_ticks": ticks,
             "y_ticks": y_ticks, "pad_l": pad_l, "base_y": height - pad_b, "last_open": last[1],
-            "last_breached": last[2]}
+            "last_breached": last[2], "end_x": xy(series.end, 0)[0]}
 
 
 @page(is_manager)

@@ -14,6 +14,8 @@ from tickets.models import Customer
 from .choices import UPCOMING_STATES, ParticipantKind, ReminderKind, VisitState
 from .models import AppointmentCall, Visit, VisitParticipant, VisitPolicy, VisitProblem
 
+DEFAULT_CALL_REMINDER_HOURS = 24  # R-VISIT-1, when a tier has no policy row
+
 
 def visits() -> QuerySet[Visit]:
     return Visit.objects.select_related("customer", "owner")
@@ -84,11 +86,11 @@ def agenda(*, start: date | None = None, days: int = 14, owner_id: int | None = 
 # --------------------------------------------------------------------------- reminders
 def visits_needing_call_reminder(now: datetime) -> QuerySet[Visit]:
     """R-VISIT-1: planned visits without an appointment call that start within the tier's reminder window."""
+    hours = {tier: DEFAULT_CALL_REMINDER_HOURS for tier in Tier.values}
+    hours.update(VisitPolicy.objects.values_list("tier", "call_reminder_hours"))
     window = Q()
-    for tier, hours in VisitPolicy.objects.values_list("tier", "call_reminder_hours"):
-        window |= Q(customer__tier=tier, planned_at__lte=now + timedelta(hours=hours))
-    if not window:
-        window = Q(planned_at__lte=now + timedelta(hours=24))
+    for tier, before in hours.items():
+        window |= Q(customer__tier=tier, planned_at__lte=now + timedelta(hours=before))
     return (
         visits()
         .filter(window, state=VisitState.PLANNED, planned_at__gt=now, calls__isnull=True)
@@ -149,7 +151,8 @@ def coverage_report(now: datetime | None = None) -> list[TierCoverage]:
     """Managers' view of visit coverage (SPEC §4): per tier, the customers whose last done visit (or, never
     visited, their registration) is older than the tier's interval, most overdue first. Two queries."""
     now = now or timezone.now()
-    policies = {p.tier: p.interval_days for p in VisitPolicy.objects.all()}
+    policies = {tier: values["interval_days"] for tier, values in VisitPolicy.DEFAULTS.items()}
+    policies.update(VisitPolicy.objects.values_list("tier", "interval_days"))
     counts = dict(Customer.objects.values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
     report = {
         tier: TierCoverage(tier=tier, label=str(Tier(tier).label), interval_days=policies.get(tier),

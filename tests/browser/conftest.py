@@ -32,11 +32,11 @@ def screenshot_dir() -> Path:
 
 @pytest.fixture
 def shoot(screenshot_dir):
-    """``shoot(page, "name")`` saves a full-page PNG into the screenshot folder."""
+    """``shoot(page, "name")`` saves a full-page PNG (or only the viewport) into the screenshot folder."""
 
-    def _shoot(page, name: str) -> Path:
+    def _shoot(page, name: str, full_page: bool = True) -> Path:
         path = screenshot_dir / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         _taken.append(path)
         return path
 

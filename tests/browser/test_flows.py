@@ -22,7 +22,7 @@ def log_in(page, base, username):
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    submit(page, "button[type=submit]")
+    submit(page, "main button[type=submit]")
 
 
 def submit(page, selector):
@@ -101,6 +101,19 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     assert page.locator("#ticket-state").get_attribute("data-state") == TicketState.LEAD_HANDLING
     assert no_horizontal_scroll(page)
     shoot(page, "04-phone-ticket-accepted")
+    page.locator("h2#h-actions").scroll_into_view_if_needed()
+    shoot(page, "04b-phone-actions-viewport", full_page=False)
+    # R-SITE-4: the call to the customer's technical contact (pre-filled) and the tool list.
+    page.click("details[data-action=pre_arrival] summary")
+    assert page.input_value("#id_pre_arrival_contact_name") == "李工"
+    page.check("#id_pre_arrival_told_engineer_details")
+    page.check("#id_pre_arrival_tool_laptop")
+    page.check("#id_pre_arrival_tool_patch_cables")
+    page.locator("details[data-action=pre_arrival] summary").scroll_into_view_if_needed()
+    assert no_horizontal_scroll(page)
+    shoot(page, "04c-phone-pre-arrival-viewport", full_page=False)
+    submit(page, "button[data-submit=pre_arrival]")
+    assert ticket.pre_arrival_checks.get().tool_laptop
     submit(page, "button[data-action=arrival]")
     arrival = ticket.arrivals.get()
     assert arrival.latitude is not None and 50 < arrival.distance_m < 100
@@ -122,6 +135,9 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     submit(page, "button[data-submit=draft_explanation]")
     assert no_horizontal_scroll(page)
     shoot(page, "05-phone-ticket-resolved")
+    shoot(page, "05b-phone-top-viewport", full_page=False)
+    page.locator("#h-timeline").scroll_into_view_if_needed()
+    shoot(page, "05d-phone-timeline-viewport", full_page=False)
     phone.close()
 
     # --- manager, desktop: the breached ticket is red; approve the explanation

@@ -368,3 +368,20 @@ def test_only_monitoring_triages():
     with pytest.raises(NotPermitted):
         services.match_customer(ticket_id=result.ticket.pk, by=c.lead, customer_id=f.CustomerFactory().pk)
     assert fresh(result.ticket).needs_triage
+
+
+def test_a_flapping_alarm_withdraws_and_renews_the_restore_proposal():
+    """SPEC §3.1 clear + correlation: an alarm coming back withdraws the restore proposal; its next clear
+    proposes restore again (the lead room is told each time)."""
+    circuit = f.CircuitFactory(customer__tier="gold")
+    first = ingest(circuit.circuit_id)
+    services.clear_alarm(alarm_id=first.alarm.alarm_id, cleared_at=timezone.now())
+    assert fresh(first.ticket).restore_proposed_at is not None
+    second = ingest(circuit.circuit_id)
+    assert second.ticket.pk == first.ticket.pk
+    ticket = fresh(first.ticket)
+    assert ticket.alarm_cleared_at is None and ticket.restore_proposed_at is None
+    services.clear_alarm(alarm_id=second.alarm.alarm_id, cleared_at=timezone.now())
+    ticket = fresh(first.ticket)
+    assert ticket.restore_proposed_at is not None
+    assert TicketEvent.objects.filter(ticket=ticket, kind="restore_proposed").count() == 2

@@ -27,9 +27,12 @@ class ApiAccess(BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False  # DRF answers 401: the request carried no (valid) credentials
+        if not hasattr(view, request.method.lower()):
+            return True  # DRF answers 405 for a method the endpoint does not have
         client = api_client(request)
         if client is not None:
-            scope = getattr(view, "scopes", {}).get(request.method, PERSON_ONLY)
+            method = "GET" if request.method == "HEAD" else request.method
+            scope = getattr(view, "scopes", {}).get(method, PERSON_ONLY)
             if scope is PERSON_ONLY:
                 self.message = "This action is taken by a person, not by an API client."
                 return False

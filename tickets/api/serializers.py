@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -37,11 +37,17 @@ from ..models import (
 )
 from ..services.ingest import CLOCK_SKEW
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an offset; a naive time is refused rather than guessed."""
+    """ISO 8601 with an offset; a naive time is refused rather than guessed, and so is a time before 2000
+    (a fault clock cannot start there, and such times have no clean offset in Asia/Shanghai)."""
 
-    default_error_messages = {"naive": "An ISO 8601 time with an offset (e.g. +08:00) is required."}
+    default_error_messages = {
+        "naive": "An ISO 8601 time with an offset (e.g. +08:00) is required.",
+        "too_old": "is before 2000-01-01.",
+    }
 
     def to_internal_value(self, value):
         if isinstance(value, str):
@@ -51,7 +57,10 @@ class AwareDateTimeField(serializers.DateTimeField):
                 parsed = None
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
-        return super().to_internal_value(value)
+        value = super().to_internal_value(value)
+        if value < EARLIEST:
+            self.fail("too_old")
+        return value
 
 
 class NotInFutureMixin:

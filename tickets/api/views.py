@@ -7,9 +7,11 @@ current state does not allow or a ticket that changed under the caller.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -56,6 +58,8 @@ class ApiView(generics.GenericAPIView):
     authentication_classes = API_AUTHENTICATION
     permission_classes = [ApiAccess]
     parser_classes = [JSONParser]
+    pagination_class = None
+    filter_backends = []
     # HTTP method -> the API client scope it needs (PERSON_ONLY: people only)
     scopes: dict[str, str | None] = {}
     # the permission a person needs before the service is even asked (None: the service decides)
@@ -150,9 +154,17 @@ class AlarmClear(ApiView):
 
 
 # --------------------------------------------------------------------------- tickets
+class TicketPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class TicketList(ApiView, generics.ListAPIView):
     scopes = {"GET": ApiScope.TICKETS_READ}
     serializer_class = TicketOut
+    pagination_class = TicketPagination
+    filter_backends = [DjangoFilterBackend]
     filterset_class = TicketFilter
 
     def get_queryset(self):

@@ -240,9 +240,13 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> None:
         if required != ticket.site_lead_required:
             ticket.site_lead_required = required
             changed.append("site_lead_required")
-    if ticket.alarm_cleared_at is not None:
-        ticket.alarm_cleared_at = None  # an uncleared alarm again
+    if ticket.alarm_cleared_at is not None or ticket.restore_proposed_at is not None:
+        # An uncleared alarm again: a pending restore proposal is withdrawn; the next clear renews it.
+        ticket.alarm_cleared_at = None
         changed.append("alarm_cleared_at")
+        if ticket.state in ACTIVE_FAULT_STATES:
+            ticket.restore_proposed_at = None
+            changed.append("restore_proposed_at")
     save_ticket(ticket, *changed)
     record_event(ticket, kind=EventKind.ALARM_ABSORBED, via=via, note=alarm.alarm_id,
                  data={"alarm_id": alarm.alarm_id, "outage": alarm.outage, "severity": alarm.severity})

@@ -19,7 +19,10 @@ DOCUMENT_TEMPLATES = [
 ]
 
 
-def forwards(apps, schema_editor):
+def ensure(apps=None) -> None:
+    """Create whatever of the reference data is missing (also used by the test suite after a flush)."""
+    if apps is None:
+        from django.apps import apps
     VisitPolicy = apps.get_model("visits", "VisitPolicy")
     for tier, days in POLICIES.items():
         VisitPolicy.objects.get_or_create(tier=tier, defaults={"interval_days": days})
@@ -33,6 +36,10 @@ def forwards(apps, schema_editor):
     DocumentTemplate = apps.get_model("visits", "DocumentTemplate")
     for kind, name, body in DOCUMENT_TEMPLATES:
         DocumentTemplate.objects.get_or_create(name=name, version="1", defaults={"kind": kind, "body": body})
+
+
+def forwards(apps, schema_editor):
+    ensure(apps)
 
 
 class Migration(migrations.Migration):

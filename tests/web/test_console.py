@@ -1,0 +1,248 @@
+"""Monitoring console: R-PRIO queue, hand-made tickets, triage, dispatch, re-route, dial tests,
+the R-DISPATCH-IMP phone checklist and broadcasts."""
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories as f
+from tickets.choices import TicketState
+from tickets.models import Broadcast, Deadline, DialTest, FaultTicket, TicketEvent
+
+from .conftest import alarm
+
+pytestmark = pytest.mark.django_db
+
+
+def queue_numbers(html: str) -> list[str]:
+    return re.findall(r'data-ticket="([^"]+)"', html)
+
+
+def test_queue_orders_by_tier_then_nearest_deadline(client, operator, django_assert_max_num_queries):
+    """R-PRIO: diamond, gold, normal; within a tier the nearest pending deadline first."""
+    normal = alarm(f.CircuitFactory(customer__tier="normal").circuit_id, minutes_ago=170)
+    gold_late = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=5)
+    gold_soon = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)
+    diamond = alarm(f.CircuitFactory(customer__tier="diamond").circuit_id, minutes_ago=1)
+    client.force_login(operator)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tickets:console-queue"))
+    assert queue_numbers(response.content.decode()) == [
+        diamond.number, gold_soon.number, gold_late.number, normal.number]
+
+
+def test_queue_colours_a_deadline_under_15_minutes_and_a_breach(client, operator):
+    soon = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)  # joint deadline in 10 min
+    late = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=30)
+    Deadline.objects.filter(ticket=late, kind="joint_handling").update(breached_at=timezone.now())
+    client.force_login(operator)
+    html = client.get(reverse("tickets:console-queue")).content.decode()
+    soon_row = html[html.index(f'data-ticket="{soon.number}"'):]
+    assert "is-soon" in soon_row[:soon_row.index("</tr>")]
+    assert f'class="is-breached" data-ticket="{late.number}"' in html
+
+
+def test_console_page_polls_the_queue(client, operator):
+    client.force_login(operator)
+    html = client.get(reverse("tickets:console")).content.decode()
+    assert 'hx-get="/console/queue/"' in html and 'hx-trigger="every 10s"' in html
+    assert "vendor/htmx/htmx.min.js" in html
+
+
+def test_operator_creates_and_dispatches_a_ticket_by_hand(client, operator):
+    """SPEC §3.1 and R-DISPATCH-IMP: a phoned-in fault of a gold customer, dispatched at once."""
+    circuit = f.CircuitFactory(customer__tier="gold")
+    client.force_login(operator)
+    response = client.post(reverse("tickets:create"), {
+        "title": "客户来电：专线中断", "circuit_id": circuit.circuit_id,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "source": "phone",
+        "category": "transmission", "severity": "critical", "outage": "total", "dispatch_now": "on",
+    })
+    ticket = FaultTicket.objects.get(circuit_ref=circuit.circuit_id)
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
+    assert ticket.state == TicketState.DISPATCHED and ticket.lead_room.code == "transport"
+    assert ticket.phone_notifications.count() >= 2
+    assert ticket.reported_by == operator or ticket.events.filter(actor=operator).exists()
+
+
+def test_operator_creates_without_dispatch_then_dispatches(client, operator):
+    customer = f.CustomerFactory(tier="normal")
+    client.force_login(operator)
+    client.post(reverse("tickets:create"), {
+        "title": "投诉：网速慢", "customer": customer.pk,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "source": "complaint",
+        "category": "datacom", "severity": "minor", "outage": "partial",
+    })
+    ticket = FaultTicket.objects.get(customer=customer)
+    assert ticket.state == TicketState.NEW
+    response = client.post(reverse("tickets:action", args=[ticket.pk, "dispatch"]))
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.DISPATCHED
+
+
+def test_create_without_customer_or_circuit_is_refused(client, operator):
+    client.force_login(operator)
+    response = client.post(reverse("tickets:create"), {
+        "title": "x", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "source": "phone",
+        "category": "other", "severity": "major", "outage": "partial"})
+    assert response.status_code == 400
+    assert not FaultTicket.objects.exists()
+
+
+def test_create_with_an_unknown_circuit_shows_the_domain_error(client, operator):
+    client.force_login(operator)
+    response = client.post(reverse("tickets:create"), {
+        "title": "x", "circuit_id": "NO-SUCH", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "source": "phone", "category": "other", "severity": "major", "outage": "partial"})
+    assert response.status_code == 400
+    assert "unknown circuit NO-SUCH" in response.content.decode()
+    assert not FaultTicket.objects.exists()
+
+
+def test_engineer_cannot_create_tickets(client, transport_engineer):
+    client.force_login(transport_engineer)
+    response = client.post(reverse("tickets:create"), {"title": "x"})
+    assert response.status_code == 403
+
+
+def test_triage_matches_an_unknown_circuit_then_dispatches(client, operator):
+    """SPEC §3.1: an alarm on an unknown circuit is never dropped; the operator matches it, then R-LEAD."""
+    ticket = alarm("SZ-UNKNOWN-1", category="datacom")
+    assert ticket.needs_triage and ticket.state == TicketState.NEW
+    customer = f.CustomerFactory(tier="diamond")
+    client.force_login(operator)
+    assert ticket.number in client.get(reverse("tickets:console")).content.decode()
+    response = client.post(reverse("tickets:triage", args=[ticket.pk]),
+                           {f"t{ticket.pk}-customer": customer.pk, f"t{ticket.pk}-dispatch_now": "on"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.customer == customer and not ticket.needs_triage
+    assert ticket.tier == "diamond" and ticket.state == TicketState.DISPATCHED
+    assert ticket.lead_room.code == "service_support"
+
+
+def test_triage_with_a_foreign_circuit_changes_nothing(client, operator):
+    ticket = alarm("SZ-UNKNOWN-2")
+    customer = f.CustomerFactory()
+    other = f.CircuitFactory()
+    client.force_login(operator)
+    response = client.post(reverse("tickets:triage", args=[ticket.pk]), {
+        f"t{ticket.pk}-customer": customer.pk, f"t{ticket.pk}-circuit_id": other.circuit_id,
+        f"t{ticket.pk}-dispatch_now": "on"})
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.needs_triage and ticket.customer is None
+
+
+def test_reroute_with_a_reason_is_logged(client, operator, gold_ticket):
+    """R-LEAD: monitoring may override the lead room, with a reason that is logged."""
+    client.force_login(operator)
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "override_lead_room"]),
+                           {"room_code": "datacom", "reason": "告警实为路由器故障"})
+    assert response.status_code == 302
+    gold_ticket.refresh_from_db()
+    assert gold_ticket.lead_room.code == "datacom"
+    assert TicketEvent.objects.filter(ticket=gold_ticket, kind="lead_room_overridden",
+                                      note="告警实为路由器故障").exists()
+
+
+def test_reroute_without_a_reason_is_refused(client, operator, gold_ticket):
+    client.force_login(operator)
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "override_lead_room"]),
+                           {"room_code": "datacom", "reason": ""})
+    assert response.status_code == 400
+    gold_ticket.refresh_from_db()
+    assert gold_ticket.lead_room.code == "transport"
+
+
+def test_dial_test_is_recorded(client, operator, gold_ticket):
+    client.force_login(operator)
+    client.post(reverse("tickets:action", args=[gold_ticket.pk, "dial_test"]),
+                {"method": "ping", "result": "fail", "detail": "100% loss"})
+    test = DialTest.objects.get(ticket=gold_ticket)
+    assert test.result == "fail" and test.by == operator and test.detail == "100% loss"
+
+
+def test_phone_checklist_line_is_ticked_with_who_answered(client, operator, gold_ticket):
+    """R-DISPATCH-IMP: the call is recorded per room: who called whom, when, answered."""
+    client.force_login(operator)
+    html = client.get(reverse("tickets:detail", args=[gold_ticket.pk])).content.decode()
+    assert 'data-room="transport"' in html and 'data-room="service_support"' in html
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "phone"]),
+                           {"room_code": "transport", "callee": "王工", "answered": "on", "next": "/console/"})
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    row = gold_ticket.phone_notifications.get(room__code="transport")
+    assert row.answered is True and row.callee == "王工" and row.called_by == operator
+    assert row.called_at is not None
+
+
+def test_phone_call_answered_without_a_name_changes_nothing(client, operator, gold_ticket):
+    client.force_login(operator)
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "phone"]),
+                           {"room_code": "transport", "callee": "", "answered": "on"})
+    assert response.status_code == 400
+    assert "say who answered" in response.content.decode()
+    assert gold_ticket.phone_notifications.get(room__code="transport").attempts == 0
+
+
+def test_unanswered_call_counts_an_attempt(client, operator, gold_ticket):
+    client.force_login(operator)
+    client.post(reverse("tickets:action", args=[gold_ticket.pk, "phone"]), {"room_code": "datacom"})
+    row = gold_ticket.phone_notifications.get(room__code="datacom")
+    assert row.answered is False and row.attempts == 1
+
+
+def test_operator_publishes_a_broadcast_and_everyone_reads_it(client, operator, gold_ticket):
+    """R-BCAST: a broadcast published by hand is numbered and listed on the broadcasts page."""
+    client.force_login(operator)
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "broadcast"]))
+    assert response.status_code == 302
+    broadcast = Broadcast.objects.get(ticket=gold_ticket)
+    assert broadcast.seq == 1 and broadcast.published_by == operator
+    client.force_login(f.vendor_engineer())
+    html = client.get(reverse("tickets:broadcasts")).content.decode()
+    assert gold_ticket.number in html and broadcast.body.splitlines()[0] in html
+
+
+def test_broadcast_on_a_restored_ticket_is_refused_with_409(client, operator, transport_engineer, gold_ticket):
+    from tickets import services
+
+    services.accept(ticket_id=gold_ticket.pk, by=transport_engineer)
+    services.restore(ticket_id=gold_ticket.pk, by=transport_engineer, note="切换备用路由")
+    client.force_login(operator)
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "broadcast"]))
+    assert response.status_code == 409
+    assert not Broadcast.objects.filter(ticket=gold_ticket).exists()
+
+
+def test_cancel_a_false_alarm(client, operator):
+    ticket = alarm("SZ-UNKNOWN-3")
+    client.force_login(operator)
+    client.post(reverse("tickets:action", args=[ticket.pk, "cancel"]), {"reason": "false_alarm"})
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CANCELLED
+
+
+def test_operator_starts_joint_handling_by_hand(client, operator, gold_ticket):
+    """R-ESC-MANUAL: joint handling at once, with the first broadcast (R-BCAST)."""
+    client.force_login(operator)
+    client.post(reverse("tickets:action", args=[gold_ticket.pk, "start_joint"]), {"reason": "主导室无法定位"})
+    gold_ticket.refresh_from_db()
+    assert gold_ticket.state == TicketState.JOINT_HANDLING
+    assert Broadcast.objects.filter(ticket=gold_ticket, seq=1).exists()
+
+
+def test_unknown_action_is_404(client, operator, gold_ticket):
+    client.force_login(operator)
+    assert client.post(reverse("tickets:action", args=[gold_ticket.pk, "explode"])).status_code == 404
+
+
+def test_old_ticket_still_dispatched_shows_overdue(client, operator):
+    ticket = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=90)
+    assert ticket.occurred_at < timezone.now() - timedelta(minutes=60)
+    client.force_login(operator)
+    html = client.get(reverse("tickets:console-queue")).content.decode()
+    assert f'class="is-breached" data-ticket="{ticket.number}"' in html

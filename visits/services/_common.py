@@ -1,0 +1,124 @@
+"""Plumbing shared by the visit services: permission, locking, the event log, input checks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from staff.models import User
+from tickets.choices import Tier
+from tickets.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+
+from ..choices import (
+    VisitState,
+)
+from ..models import (
+    Visit,
+    VisitEvent,
+    VisitPolicy,
+)
+
+log = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_REVIEWERS = 2
+
+
+# --------------------------------------------------------------------------- plumbing
+def ensure_may(user: User | None, perm: str) -> None:
+    """``by=None`` is the system itself; people need the visits permission (staff/roles.py)."""
+    if user is None:
+        return
+    if not user.is_active or not user.has_perm(f"visits.{perm}"):
+        raise NotPermitted(_("%(who)s 没有权限：%(perm)s") % {"who": user.get_username(), "perm": perm})
+
+
+def _lock(visit_id: int) -> Visit:
+    try:
+        return Visit.objects.select_for_update(of=("self",)).select_related("customer").get(pk=visit_id)
+    except Visit.DoesNotExist:
+        raise NotFound(_("拜访 %(id)s 不存在") % {"id": visit_id}) from None
+
+
+def _record(
+    visit: Visit,
+    *,
+    kind: str,
+    by: User | None,
+    note: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> VisitEvent:
+    return VisitEvent.objects.create(
+        visit=visit,
+        at=at or timezone.now(),
+        actor=by,
+        actor_label=by.get_username() if by else "system",
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )
+
+
+def _fail(errors: dict[str, list[str]]) -> None:
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+
+
+def _text(value) -> str:
+    return (value or "").strip() if isinstance(value, str) else ""
+
+
+def _aware(value, field: str, errors: dict, *, required: bool = True, not_future: bool = False) -> datetime | None:
+    if value is None:
+        if required:
+            errors.setdefault(field, []).append(_("必填"))
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        errors.setdefault(field, []).append(_("须为带时区的时间"))
+        return None
+    if not_future and value > timezone.now() + CLOCK_SKEW:
+        errors.setdefault(field, []).append(_("不能晚于当前时间"))
+    return value
+
+
+def _user(user_id, field: str, errors: dict) -> User | None:
+    if user_id in (None, ""):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        errors.setdefault(field, []).append(_("用户 %(id)s 不存在或已停用") % {"id": user_id})
+    return user
+
+
+def _require_upcoming(visit: Visit, what: str) -> None:
+    if not visit.is_upcoming:
+        raise TransitionNotAllowed(
+            _("拜访 %(number)s 已%(state)s，不能%(what)s")
+            % {"number": visit.number, "state": visit.get_state_display(), "what": what}
+        )
+
+
+def _require_not_cancelled(visit: Visit, what: str) -> None:
+    if visit.state == VisitState.CANCELLED:
+        raise TransitionNotAllowed(_("拜访 %(number)s 已取消，不能%(what)s") % {"number": visit.number, "what": what})
+
+
+def policy_for(tier: str) -> VisitPolicy:
+    """The tier's visit policy; the SPEC §4 defaults if an administrator removed the row."""
+    policy = VisitPolicy.objects.filter(tier=tier).first()
+    if policy is None:
+        policy, _created = VisitPolicy.objects.get_or_create(tier=tier, defaults=VisitPolicy.DEFAULTS[Tier(tier)])
+    return policy
+
+
+def _number(visit: Visit) -> str:
+    return f"V{timezone.localtime(visit.created_at):%Y%m%d}-{visit.pk:06d}"

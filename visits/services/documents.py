@@ -1,0 +1,204 @@
+"""Documents for the customer (R-VISIT-4): standard template, one or two reviewers, sent and received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from staff.models import User
+from tickets.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+
+from ..choices import (
+    DocumentKind,
+    DocumentState,
+    ReviewDecision,
+    VisitEventKind,
+)
+from ..models import (
+    DocumentReview,
+    DocumentTemplate,
+    VisitDocument,
+)
+from ._common import (
+    MAX_REVIEWERS,
+    _aware,
+    _fail,
+    _lock,
+    _record,
+    _require_not_cancelled,
+    _text,
+    ensure_may,
+)
+
+
+# --------------------------------------------------------------------------- documents (R-VISIT-4)
+@transaction.atomic
+def create_document(
+    *, visit_id: int, by: User, kind: str, title: str, template_id: int, reviewer_ids: list[int], body: str = ""
+) -> VisitDocument:
+    """R-VISIT-4: a document for the customer on the standard template, with one or two reviewers who are
+    not its author."""
+    ensure_may(by, "change_visit")
+    visit = _lock(visit_id)
+    _require_not_cancelled(visit, _("增加文档"))
+    errors: dict[str, list[str]] = {}
+    if by is None:
+        errors["author"] = [_("须有撰写人")]
+    if kind not in DocumentKind.values:
+        errors["kind"] = [_("须为以下之一：%(values)s") % {"values": ", ".join(DocumentKind.values)}]
+    title = _text(title)
+    if not title:
+        errors["title"] = [_("必填")]
+    template = DocumentTemplate.objects.filter(pk=template_id, active=True).first() if template_id else None
+    if template is None:
+        errors["template"] = [_("R-VISIT-4：须使用标准模板")]
+    elif template.kind != kind:
+        errors["template"] = [_("模板“%(name)s”不是%(kind)s模板") % {"name": template.name, "kind": kind}]
+    reviewers = _reviewers(reviewer_ids, author=by, errors=errors)
+    _fail(errors)
+    document = VisitDocument.objects.create(
+        visit=visit, kind=kind, title=title[:200], template=template, body=body or template.body, author=by
+    )
+    DocumentReview.objects.bulk_create([DocumentReview(document=document, reviewer=r) for r in reviewers])
+    _record(
+        visit,
+        kind=VisitEventKind.DOCUMENT,
+        by=by,
+        note=title,
+        data={"document": document.pk, "reviewers": [r.get_username() for r in reviewers]},
+    )
+    return document
+
+
+def _reviewers(reviewer_ids, *, author, errors) -> list[User]:
+    ids = list(dict.fromkeys(int(i) for i in reviewer_ids or ()))
+    if not 1 <= len(ids) <= MAX_REVIEWERS:
+        errors.setdefault("reviewers", []).append(_("R-VISIT-4：须指定一至两名审核人"))
+        return []
+    if author is not None and author.pk in ids:
+        errors.setdefault("reviewers", []).append(_("R-VISIT-4：撰写人不能审核自己的文档"))
+    reviewers = list(User.objects.filter(pk__in=ids, is_active=True))
+    if len(reviewers) != len(ids):
+        errors.setdefault("reviewers", []).append(_("审核人不存在或已停用"))
+    if any(r.is_vendor_engineer for r in reviewers):
+        errors.setdefault("reviewers", []).append(_("审核人须为我方人员"))
+    return reviewers
+
+
+def _lock_document(document_id: int) -> VisitDocument:
+    document = VisitDocument.objects.select_for_update().select_related("visit").filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(_("文档 %(id)s 不存在") % {"id": document_id})
+    return document
+
+
+@transaction.atomic
+def review_document(*, document_id: int, by: User, approve: bool, note: str = "") -> DocumentReview:
+    """R-VISIT-4: an assigned reviewer (never the author) approves the document or returns it with a note.
+    Once every reviewer approved, it may be sent."""
+    ensure_may(by, "change_visit")
+    document = _lock_document(document_id)
+    if by is not None and by.pk == document.author_id:
+        raise NotPermitted(_("R-VISIT-4：撰写人不能审核自己的文档"))
+    review = document.reviews.filter(reviewer=by).first() if by is not None else None
+    if review is None:
+        raise NotPermitted(_("R-VISIT-4：%(who)s 不是该文档的审核人") % {"who": by})
+    if document.state != DocumentState.IN_REVIEW or review.decision != ReviewDecision.PENDING:
+        raise TransitionNotAllowed(
+            _("文档“%(title)s”当前%(state)s，没有待您审核的内容")
+            % {"title": document.title, "state": document.get_state_display()}
+        )
+    note = _text(note)
+    if not approve and not note:
+        raise ValidationFailed.of("note", _("退回修改须写明意见"))
+    review.decision = ReviewDecision.APPROVED if approve else ReviewDecision.RETURNED
+    review.note, review.decided_at = note[:300], timezone.now()
+    review.save()
+    if document.reviews_complete:
+        document.state = DocumentState.APPROVED
+        document.save(update_fields=["state"])
+    _record(
+        document.visit,
+        kind=VisitEventKind.DOCUMENT,
+        by=by,
+        note=f"{document.title}: {review.decision}",
+        data={"document": document.pk, "decision": review.decision, "rule": "R-VISIT-4"},
+    )
+    return review
+
+
+@transaction.atomic
+def revise_document(*, document_id: int, by: User, body: str, title: str = "") -> VisitDocument:
+    """The author revises a returned document; every reviewer reviews it again."""
+    ensure_may(by, "change_visit")
+    document = _lock_document(document_id)
+    if by is None or by.pk != document.author_id:
+        raise NotPermitted(_("只有撰写人可以修改文档"))
+    if document.state != DocumentState.IN_REVIEW:
+        raise TransitionNotAllowed(
+            _("文档“%(title)s”当前%(state)s，不能修改") % {"title": document.title, "state": document.get_state_display()}
+        )
+    document.body = body or document.body
+    document.title = _text(title)[:200] or document.title
+    document.save(update_fields=["body", "title"])
+    document.reviews.update(decision=ReviewDecision.PENDING, note="", decided_at=None)
+    _record(document.visit, kind=VisitEventKind.DOCUMENT, by=by, note=_("修改：%(title)s") % {"title": document.title})
+    return document
+
+
+@transaction.atomic
+def send_document(*, document_id: int, by: User | None, notice: str, at: datetime | None = None) -> VisitDocument:
+    """R-VISIT-4: a document goes to the customer only after its reviews; the customer is told it was sent."""
+    ensure_may(by, "change_visit")
+    document = _lock_document(document_id)
+    if document.state in (DocumentState.SENT, DocumentState.RECEIVED):
+        raise TransitionNotAllowed(_("文档“%(title)s”已发送") % {"title": document.title})
+    if document.state != DocumentState.APPROVED or not document.reviews_complete:
+        raise ValidationFailed.of(
+            "reviews", _("R-VISIT-4：文档“%(title)s”须经审核人全部同意后才能发送") % {"title": document.title}
+        )
+    notice = _text(notice)
+    if not notice:
+        raise ValidationFailed.of("notice", _("R-VISIT-4：须记录如何告知客户文档已发送"))
+    document.state, document.sent_at, document.sent_by = DocumentState.SENT, at or timezone.now(), by
+    document.sent_notice = notice[:300]
+    document.save(update_fields=["state", "sent_at", "sent_by", "sent_notice"])
+    _record(
+        document.visit,
+        kind=VisitEventKind.DOCUMENT,
+        by=by,
+        note=_("已发送：%(title)s") % {"title": document.title},
+        data={"document": document.pk, "notice": notice, "rule": "R-VISIT-4"},
+    )
+    return document
+
+
+@transaction.atomic
+def record_document_received(*, document_id: int, by: User | None, notice: str, at: datetime | None = None) -> VisitDocument:
+    """R-VISIT-4: the customer confirmed receipt (who, how)."""
+    ensure_may(by, "change_visit")
+    document = _lock_document(document_id)
+    if document.state != DocumentState.SENT:
+        raise TransitionNotAllowed(
+            _("文档“%(title)s”当前%(state)s，不能登记客户收到") % {"title": document.title, "state": document.get_state_display()}
+        )
+    notice = _text(notice)
+    if not notice:
+        raise ValidationFailed.of("notice", _("须记录客户的收到确认（谁、何种方式）"))
+    errors: dict[str, list[str]] = {}
+    at = at or timezone.now()
+    _aware(at, "received_at", errors, not_future=True)
+    _fail(errors)
+    document.state, document.received_at, document.received_notice = DocumentState.RECEIVED, at, notice[:300]
+    document.save(update_fields=["state", "received_at", "received_notice"])
+    _record(
+        document.visit,
+        kind=VisitEventKind.DOCUMENT,
+        by=by,
+        note=_("客户已收到：%(title)s") % {"title": document.title},
+        data={"document": document.pk, "notice": notice},
+    )
+    return document
