@@ -30,14 +30,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.SUPPORT_ENGINEER: _VIEW_TICKETS + [
         _T + "accept_ticket", _T + "start_joint_ticket", _T + "handle_ticket", _T + "record_arrival",
-        _T + "draft_explanation", _T + "close_ticket", _T + "notify_rooms",
+        _T + "draft_explanation", _T + "close_ticket", _T + "notify_rooms", _T + "add_faultticket",
         _V + "add_visit", _V + "change_visit", _V + "view_visit",
     ],
     Role.VENDOR_ENGINEER: [_T + "view_faultticket", _T + "handle_ticket", _T + "record_arrival"],
     Role.SUPPORT_MANAGER: _VIEW_TICKETS + [
         _T + "approve_explanation", _T + "draft_explanation", _T + "close_ticket", _T + "view_dashboard",
         _T + "handle_ticket", _T + "accept_ticket", _T + "start_joint_ticket", _T + "record_arrival",
-        _V + "add_visit", _V + "change_visit", _V + "view_visit",
+        _T + "add_faultticket", _V + "add_visit", _V + "change_visit", _V + "view_visit",
     ],
     Role.CENTRE_LEADER: _VIEW_TICKETS + [_T + "flag_expedite", _T + "view_dashboard", _V + "view_visit"],
     Role.ADMINISTRATOR: ["*"],

@@ -158,3 +158,37 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     assert page.locator(".msg-success").count() == 1
     shoot(page, "07-dashboard-approved")
     desk.close()
+
+
+def test_log_in_lock_out_broadcasts_and_english_switch(live_server, browser, shoot, settings):
+    """The log-in page, the locked-out page after too many failures, the broadcasts page, the language switch."""
+    base = live_server.url
+    f.monitoring_operator(username="op")
+    ticket = breached_ticket()
+    services.publish_manual_broadcast(ticket_id=ticket.pk, by=None)
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
+    page = phone.new_page()
+    page.goto(f"{base}/accounts/login/")
+    assert no_horizontal_scroll(page)
+    shoot(page, "08-phone-login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.fill("#id_username", "op")
+        page.fill("#id_password", "wrong")
+        submit(page, "main button[type=submit]")
+    assert page.locator("#locked-out").count() == 1
+    assert no_horizontal_scroll(page)
+    shoot(page, "09-phone-locked-out")
+    phone.close()
+
+    f.monitoring_operator(username="op3")
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = desk.new_page()
+    log_in(page, base, "op3")
+    page.goto(f"{base}/broadcasts/")
+    assert ticket.number in page.inner_text("main")
+    shoot(page, "10-broadcasts")
+    submit(page, ".langswitch button[value=en]")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.url.endswith("/broadcasts/")
+    shoot(page, "11-broadcasts-en")
+    desk.close()

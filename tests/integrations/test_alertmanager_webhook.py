@@ -399,3 +399,12 @@ def test_the_admin_lists_and_edits_an_integration(admin_client):
     integration.refresh_from_db()
     assert integration.value_mappings == {"severity": {"page": "critical"}}
     assert integration.received_count == 7  # the counters are not edited by hand
+
+
+def test_a_resolved_alert_with_an_unreadable_end_is_reported_but_a_firing_one_is_kept():
+    api, _ = bearer()
+    firing = {**alert(), "endsAt": "soon"}
+    gone = {**resolved(alert()), "endsAt": "soon"}
+    report = post(api, webhook(firing, gone)).json()
+    assert [r["outcome"] for r in report["results"]] == ["created", "error"]
+    assert report["results"][1]["errors"] == [{"attr": "endsAt", "detail": "must be an RFC 3339 time"}]

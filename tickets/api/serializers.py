@@ -115,19 +115,29 @@ def raw_payload(data) -> dict:
 
 
 # --------------------------------------------------------------------------- tickets (out)
+class ReadOnlyModelSerializer(serializers.ModelSerializer):
+    """An answer's shape: every field read-only and always present (so the schema marks it required)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
 class TicketCustomerOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     tier = serializers.CharField()
 
 
-class DeadlineOut(serializers.ModelSerializer):
+class DeadlineOut(ReadOnlyModelSerializer):
     class Meta:
         model = Deadline
         fields = ["kind", "round", "due_at", "met_at", "breached_at", "cancelled_at"]
 
 
-class EscalationOut(serializers.ModelSerializer):
+class EscalationOut(ReadOnlyModelSerializer):
     room = serializers.CharField(source="room.code", allow_null=True, default=None)
 
     class Meta:
@@ -135,13 +145,13 @@ class EscalationOut(serializers.ModelSerializer):
         fields = ["kind", "at", "reason", "rule", "round", "room"]
 
 
-class BroadcastOut(serializers.ModelSerializer):
+class BroadcastOut(ReadOnlyModelSerializer):
     class Meta:
         model = Broadcast
         fields = ["seq", "at", "body", "body_en", "kind"]
 
 
-class ArrivalOut(serializers.ModelSerializer):
+class ArrivalOut(ReadOnlyModelSerializer):
     room = serializers.CharField(source="room.code", allow_null=True, default=None)
     by = serializers.CharField(source="user.username")
     vendor = serializers.CharField(source="vendor.name", allow_null=True, default=None)
@@ -152,7 +162,7 @@ class ArrivalOut(serializers.ModelSerializer):
                   "distance_m"]
 
 
-class TicketEventOut(serializers.ModelSerializer):
+class TicketEventOut(ReadOnlyModelSerializer):
     actor = serializers.CharField(source="actor_label")
     transition = serializers.CharField(source="kind", help_text="the event kind: a transition name or another fact")
 
@@ -161,7 +171,7 @@ class TicketEventOut(serializers.ModelSerializer):
         fields = ["at", "actor", "transition", "from_state", "to_state", "note"]
 
 
-class InvolvementOut(serializers.ModelSerializer):
+class InvolvementOut(ReadOnlyModelSerializer):
     room = serializers.CharField(source="room.code")
 
     class Meta:
@@ -169,7 +179,7 @@ class InvolvementOut(serializers.ModelSerializer):
         fields = ["room", "role", "notified_at", "joined_joint_at", "must_arrive", "site_kind"]
 
 
-class AlarmOut(serializers.ModelSerializer):
+class AlarmOut(ReadOnlyModelSerializer):
     circuit_id = serializers.CharField(source="circuit_ref")
     ticket = serializers.IntegerField(source="ticket_id")
 
@@ -179,7 +189,7 @@ class AlarmOut(serializers.ModelSerializer):
                   "raised_at", "received_at", "cleared_at", "correlated"]
 
 
-class ProgressOut(serializers.ModelSerializer):
+class ProgressOut(ReadOnlyModelSerializer):
     room = serializers.CharField(source="room.code", allow_null=True, default=None)
     author = serializers.SerializerMethodField()
 
@@ -191,7 +201,7 @@ class ProgressOut(serializers.ModelSerializer):
         return _user_name(obj.author)
 
 
-class ExplanationOut(serializers.ModelSerializer):
+class ExplanationOut(ReadOnlyModelSerializer):
     drafted_by = serializers.SerializerMethodField()
     reviewed_by = serializers.SerializerMethodField()
     released_by = serializers.SerializerMethodField()
@@ -211,7 +221,7 @@ class ExplanationOut(serializers.ModelSerializer):
         return _user_name(obj.released_by)
 
 
-class PhoneNotificationOut(serializers.ModelSerializer):
+class PhoneNotificationOut(ReadOnlyModelSerializer):
     room = serializers.CharField(source="room.code")
     called_by = serializers.SerializerMethodField()
 
@@ -224,7 +234,7 @@ class PhoneNotificationOut(serializers.ModelSerializer):
         return _user_name(obj.called_by)
 
 
-class TicketOut(serializers.ModelSerializer):
+class TicketOut(ReadOnlyModelSerializer):
     """A ticket as CONTRACT.md describes it, plus what an operator's screen needs."""
 
     customer = serializers.SerializerMethodField()

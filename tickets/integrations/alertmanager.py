@@ -207,7 +207,8 @@ def _parse_alert(index: int, item, group_status: str | None) -> AlertIn | AlertP
     try:
         ends_at = parse_time(item.get("endsAt"))
     except ValueError as exc:
-        errors["endsAt"] = [str(exc)]
+        if status == RESOLVED:  # a firing alert's endsAt is not used
+            errors["endsAt"] = [str(exc)]
     if errors:
         return AlertProblem(index=index, fingerprint=fingerprint, status=status if isinstance(status, str) else None,
                             errors=errors)

@@ -1,0 +1,374 @@
+#!/usr/bin/env python
+"""Performance figures of supportdesk, one per line: ``name value unit``, then a ``summary`` line.
+
+    .venv/bin/python bench/run.py            # 10k and 1M tickets (generating 1M takes minutes)
+    .venv/bin/python bench/run.py --quick    # 10k and 30k tickets, short load phases (< 60 s)
+
+Everything runs against a database of its own (``supportdesk_bench``, created and migrated here) and
+Redis db 14 as the broker, so no other data is touched. Headline figures are ratios of two things
+measured in the same run (the machine is shared and noisy):
+
+- ``ingest_ratio``: ``POST /api/v1/alarms/`` (new alarms) per second over a minimal authenticated DRF
+  endpoint's requests per second, both under the same gunicorn, driven from other processes over loopback.
+- ``sweep_growth``: a deadline sweep answering the same number of due deadlines in the large database over
+  the small one (flat = the sweep's work follows what is due, not the size of the tables).
+- ``*_growth`` of the pages: the large database over the small one.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "supportdesk_bench")
+PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
+GUNICORN = str(Path(PYTHON).parent / "gunicorn")
+OPEN = ("new", "dispatched", "lead_handling", "joint_handling", "restored")
+
+FIGURES: dict[str, float] = {}
+
+
+def figure(name: str, value, unit: str) -> None:
+    if isinstance(value, float):
+        value = round(value, 3 if abs(value) < 10 else 1)
+    FIGURES[name] = value
+    print(f"{name} {value} {unit}", flush=True)
+
+
+def note(text: str) -> None:
+    print(f"# {text}", file=sys.stderr, flush=True)
+
+
+def label(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+# --------------------------------------------------------------------------- environment
+def bench_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "CELERY_BROKER_URL": BROKER,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SECRET_KEY": env.get("SECRET_KEY") or "bench-secret-key-not-for-production-0123456789abcdef",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "60",
+        # No notification worker runs here: keep the sweep from re-sending the backlog on every pass.
+        "NOTIFY_REQUEUE_GRACE_SECONDS": "86400",
+        "SUPPORTDESK_VAR_DIR": str(ROOT / "var" / "bench"),
+    })
+    return env
+
+
+def manage(*args: str, capture: bool = False) -> str:
+    proc = subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=bench_env(), cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed")
+    return proc.stdout
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    manage("migrate", "-v0")
+
+
+def flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+def generate(n: int, *, reset: bool) -> float:
+    t0 = time.monotonic()
+    out = manage("generate_load", "--tickets", str(n), *(["--reset"] if reset else []))
+    note(out.strip().splitlines()[-2] if out.strip() else "")
+    return time.monotonic() - t0
+
+
+# --------------------------------------------------------------------------- in-process measurements
+def setup_django() -> None:
+    os.environ.update(bench_env())
+    import django
+
+    django.setup()
+
+
+def timed(fn, repeat: int = 3):
+    """(median ms, queries of the last run, result of the last run)."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries, result = [], 0, None
+    for _ in range(repeat):
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            result = fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        queries = len(ctx.captured_queries)
+    return statistics.median(times), queries, result
+
+
+def measure_pages(tag: str) -> None:
+    """The monitoring queue, the console, the manager's dashboard and the ticket list API, as people load them."""
+    from django.test import Client
+
+    from staff.models import User
+
+    operator = Client()
+    operator.force_login(User.objects.get(username="loadmon1"))
+    manager = Client()
+    manager.force_login(User.objects.get(username="loadmgr1"))
+    pages = [
+        ("queue", operator, "/console/queue/"),
+        ("console", operator, "/console/"),
+        ("dashboard", manager, "/dashboard/"),
+        ("ticket_list", operator, "/api/v1/tickets/"),
+    ]
+    for name, client, url in pages:
+        client.get(url)  # warm
+        ms, queries, response = timed(lambda c=client, u=url: c.get(u), repeat=3)
+        if response.status_code != 200:
+            note(f"{url} answered {response.status_code}")
+        figure(f"{name}_ms_{tag}", ms, "ms")
+        figure(f"{name}_queries_{tag}", queries, "queries")
+        figure(f"{name}_kb_{tag}", len(response.content) / 1024, "KiB")
+
+
+def arm_due(k: int) -> int:
+    """Make ``k`` running joint-handling clocks of dispatched / lead-handling tickets due a minute ago."""
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            UPDATE tickets_deadline SET due_at = %(now)s - interval '1 minute'
+            WHERE id IN (
+                SELECT d.id FROM tickets_deadline d JOIN tickets_faultticket t ON t.id = d.ticket_id
+                WHERE d.kind = 'joint_handling' AND d.met_at IS NULL AND d.breached_at IS NULL
+                  AND d.cancelled_at IS NULL AND d.due_at > %(now)s AND t.state IN ('dispatched', 'lead_handling')
+                ORDER BY d.due_at LIMIT %(k)s)
+        """, {"now": timezone.now(), "k": k})
+        return cursor.rowcount
+
+
+def measure_sweep(tag: str, k: int) -> dict:
+    from tickets.services.escalation import sweep
+
+    ms, queries, summary = timed(lambda: sweep(origin="bench"), repeat=1)
+    figure(f"sweep_natural_due_{tag}", summary.due, "deadlines")
+    figure(f"sweep_natural_ms_{tag}", ms, "ms")
+    idle_ms, idle_queries, summary = timed(lambda: sweep(origin="bench"), repeat=3)
+    figure(f"sweep_idle_ms_{tag}", idle_ms, "ms")
+    figure(f"sweep_idle_queries_{tag}", idle_queries, "queries")
+    armed = arm_due(k)
+    ms, queries, summary = timed(lambda: sweep(origin="bench"), repeat=1)
+    figure(f"sweep_ms_{tag}", ms, "ms")
+    figure(f"sweep_due_{tag}", summary.due, "deadlines")
+    per_due = (queries - idle_queries) / max(summary.due, 1)
+    figure(f"sweep_queries_per_due_{tag}", per_due, "queries")
+    if armed != k or summary.due != armed:
+        note(f"sweep at {tag}: armed {armed} of {k}, answered {summary.due}")
+    return {"ms": ms, "idle_ms": idle_ms, "per_due": per_due, "due": summary.due}
+
+
+def ingest_queries() -> int:
+    """Queries of one new alarm through the API (the test client, no network)."""
+    import json
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from staff.tokens import issue_client
+
+    _, token = issue_client(name=f"bench-q-{time.time_ns()}")
+    circuit = free_circuits(1, offset=5000)[0]
+    body = {"alarm_id": f"BENCH-Q-{time.time_ns()}", "category": "transmission", "severity": "critical",
+            "outage": "total", "circuit_id": circuit, "title": "LOS", "raised_at": timezone.now().isoformat()}
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/alarms/", json.dumps(body), content_type="application/json")
+    if response.status_code != 201:
+        note(f"ingest probe answered {response.status_code}: {response.content[:200]!r}")
+    return len(ctx.captured_queries)
+
+
+def free_circuits(n: int, offset: int = 0) -> list[str]:
+    """Known circuits without an open ticket: a new alarm on one of them opens a ticket."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.circuit_id FROM tickets_circuit c
+            WHERE NOT EXISTS (SELECT 1 FROM tickets_faultticket t
+                              WHERE t.circuit_ref = c.circuit_id AND t.state = ANY(%s))
+            ORDER BY c.id OFFSET %s LIMIT %s""", [list(OPEN), offset, n])
+        return [r[0] for r in cursor.fetchall()]
+
+
+# --------------------------------------------------------------------------- the HTTP part
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [GUNICORN, "supportdesk.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--timeout", "120", "--preload"],
+        env=bench_env(), cwd=ROOT,
+    )
+    import http.client
+
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/bench/ping/")
+            conn.getresponse().read()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def measure_http(*, quick: bool, workers: int) -> None:
+    from django.utils import timezone
+
+    from bench.load import Plan, alarm_body, drive
+    from tickets.models import Alarm, FaultTicket
+
+    duration = 4.0 if quick else 20.0
+    storm_n = 1000 if quick else 10_000
+    figure("ingest_queries", ingest_queries(), "queries")
+    token = manage("issue_noc_token", f"bench-{time.time_ns()}").strip().splitlines()[-1]
+    circuits = free_circuits(20_000)
+    storm_circuits, ingest_circuits = circuits[:100], circuits[100:]
+    proc, port = start_gunicorn(workers)
+    try:
+        base = Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/bench/ping/", duration=1.0)
+        drive(base)  # warm the workers
+        base.duration = duration
+        baseline = drive(base)
+        baseline_rate = baseline.ok / baseline.wall_s
+        figure("baseline_per_s", baseline_rate, "req/s")
+        figure("baseline_p50_ms", baseline.percentile(50), "ms")
+
+        raised_at = (timezone.now() - timedelta(minutes=1)).isoformat()
+        run = time.time_ns()
+        before = FaultTicket.objects.count()
+        ingest = drive(Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/", duration=duration,
+                            kind="alarm", circuits=ingest_circuits, prefix=f"BENCH-{run}", raised_at=raised_at))
+        rate = ingest.ok / ingest.wall_s
+        figure("ingest_alarms_per_s", rate, "alarms/s")
+        figure("ingest_p50_ms", ingest.percentile(50), "ms")
+        figure("ingest_p99_ms", ingest.percentile(99), "ms")
+        figure("ingest_failed", ingest.errors + sum(v for s, v in ingest.statuses.items() if s >= 300), "requests")
+        figure("ingest_tickets_created", FaultTicket.objects.count() - before, "tickets")
+        figure("ingest_ratio", rate / baseline_rate, "ratio")
+
+        storm_start = timezone.now()
+        bodies = [alarm_body(f"STORM-{run}-{j}", storm_circuits[j % 100], raised_at, j) for j in range(storm_n)]
+        t0 = time.monotonic()
+        storm = drive(Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/", kind="bodies",
+                           bodies=bodies), threads=8)
+        figure("storm_alarms_per_s", storm.ok / (time.monotonic() - t0 - 1.0), "alarms/s")
+        figure("storm_alarms_sent", storm_n, "alarms")
+        figure("storm_failed", storm.errors + sum(v for s, v in storm.statuses.items() if s >= 300), "requests")
+        figure("storm_alarms_stored", Alarm.objects.filter(alarm_id__startswith=f"STORM-{run}-").count(), "alarms")
+        figure("storm_tickets_created", FaultTicket.objects.filter(circuit_ref__in=storm_circuits,
+                                                                   created_at__gte=storm_start).count(), "tickets")
+        figure("storm_p99_ms", storm.percentile(99), "ms")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10k and 30k tickets, short phases (< 60 s)")
+    parser.add_argument("--small", type=int, default=10_000, help="tickets of the small database")
+    parser.add_argument("--large", type=int, default=None, help="tickets of the large database (default 1M, quick 30k)")
+    parser.add_argument("--due", type=int, default=None, help="due deadlines per measured sweep (default 100, quick 50)")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × cores)")
+    parser.add_argument("--skip-http", action="store_true", help="no gunicorn phase (database figures only)")
+    args = parser.parse_args()
+    large = args.large or (30_000 if args.quick else 1_000_000)
+    k = args.due or (50 if args.quick else 100)
+    workers = args.workers or 2 * (os.cpu_count() or 1)
+    started = time.monotonic()
+
+    ensure_database()
+    flush_broker()
+    setup_django()
+    small_tag, large_tag = label(args.small), label(large)
+
+    seconds = generate(args.small, reset=True)
+    figure(f"generate_s_{small_tag}", seconds, "s")
+    measure_pages(small_tag)
+    small = measure_sweep(small_tag, k)
+
+    seconds = generate(large - args.small, reset=False)
+    figure(f"generate_s_{large_tag}", seconds, "s")
+    figure("generate_tickets_per_s", (large - args.small) / seconds, "tickets/s")
+    from django.db import connection
+
+    connection.close()  # the tables changed under this process: fresh statistics, fresh plans
+    measure_pages(large_tag)
+    big = measure_sweep(large_tag, k)
+    figure("sweep_growth", big["ms"] / small["ms"], "ratio")
+    figure("sweep_idle_growth", big["idle_ms"] / small["idle_ms"], "ratio")
+    figure("sweep_queries", big["per_due"], "queries/due")
+    for page in ("queue", "dashboard", "ticket_list"):
+        figure(f"{page}_growth", FIGURES[f"{page}_ms_{large_tag}"] / FIGURES[f"{page}_ms_{small_tag}"], "ratio")
+    figure("dashboard_ms", FIGURES[f"dashboard_ms_{large_tag}"], "ms")
+    figure("dashboard_queries", FIGURES[f"dashboard_queries_{large_tag}"], "queries")
+    figure("queue_ms", FIGURES[f"queue_ms_{large_tag}"], "ms")
+    figure("queue_queries", FIGURES[f"queue_queries_{large_tag}"], "queries")
+
+    if not args.skip_http:
+        measure_http(quick=args.quick, workers=workers)
+    flush_broker()
+
+    goals = {
+        "ingest_ratio>=0.5": FIGURES.get("ingest_ratio", 0) >= 0.5,
+        "storm_tickets_created==100": FIGURES.get("storm_tickets_created") == 100,
+        "storm_alarms_stored==sent": FIGURES.get("storm_alarms_stored") == FIGURES.get("storm_alarms_sent"),
+        "sweep_growth<=1.5": FIGURES["sweep_growth"] <= 1.5,
+        "queue_growth<=1.5": FIGURES["queue_growth"] <= 1.5,
+        "dashboard_growth<=1.5": FIGURES["dashboard_growth"] <= 1.5,
+    }
+    if args.skip_http:
+        goals = {k: v for k, v in goals.items() if not k.startswith(("ingest", "storm"))}
+    failed = [name for name, ok in goals.items() if not ok]
+    print(f"summary sizes={small_tag},{large_tag} goals_met={len(goals) - len(failed)}/{len(goals)} "
+          f"failed={','.join(failed) or '-'} elapsed_s={time.monotonic() - started:.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
