@@ -6,9 +6,8 @@ cd "$(dirname "$0")/.."
 
 apt_install() {
   local missing=()
-  for spec in "$@"; do
-    local bin="${spec%%:*}" pkg="${spec##*:}"
-    command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || missing+=("$pkg")
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing system packages: ${missing[*]}"
@@ -17,7 +16,8 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
-apt_install /usr/bin/chromium:chromium prometheus-alertmanager:prometheus-alertmanager msgfmt:gettext
+# Chromium (browser tests), a CJK font (readable screenshots), Alertmanager (integration test), gettext (catalogues)
+apt_install chromium fonts-wqy-microhei prometheus-alertmanager gettext
 
 bash scripts/bootstrap.sh requirements-dev.txt
 

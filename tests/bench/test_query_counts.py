@@ -1,0 +1,124 @@
+"""Query counts that must not grow with the number of rows: the deadline sweep, the ticket list API,
+the monitoring queue and the manager's dashboard (N+1 guards; the timings are in ``bench/run.py``)."""
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests import factories as f
+from tickets import services
+from tickets.choices import DeadlineKind, TicketState
+from tickets.models import Deadline, FaultTicket
+from tickets.services.escalation import sweep
+
+pytestmark = pytest.mark.django_db
+
+_ids = count(1)
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _alarm_ticket(*, minutes_ago: int, tier: str = "gold") -> FaultTicket:
+    circuit = f.CircuitFactory(customer__tier=tier)
+    return services.ingest_alarm(alarm=services.AlarmIn(
+        alarm_id=f"QC-{next(_ids)}", category="transmission", severity="critical", outage="total",
+        circuit_id=circuit.circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )).ticket
+
+
+def _queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def staffed_rooms():
+    """A few people per room, so that notifications fan out as in production."""
+    f.monitoring_operator()
+    f.support_engineer()
+    f.room_engineer("transport")
+    f.room_engineer("datacom")
+    f.support_manager()
+    f.centre_leader()
+
+
+# --------------------------------------------------------------------------- the deadline sweep
+def test_idle_sweep_does_a_fixed_number_of_queries_whatever_is_pending(staffed_rooms):
+    """R-ESC-1/R-BCAST sweep: with nothing due, 0 or 200 pending deadlines cost the same few queries."""
+    empty = _queries(sweep)
+    ticket = _alarm_ticket(minutes_ago=1)
+    Deadline.objects.bulk_create([
+        Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, sequence=i, due_at=timezone.now() + timedelta(hours=i))
+        for i in range(1, 200)
+    ])
+    assert Deadline.objects.filter(met_at=None, breached_at=None, cancelled_at=None).count() >= 200
+    pending = _queries(sweep)
+    assert pending == empty
+    assert pending <= 5
+
+
+def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms):
+    """R-ESC-1: 10 due tickets and 40 due tickets cost the same number of queries per ticket."""
+    idle = _queries(sweep)
+    for _ in range(10):
+        _alarm_ticket(minutes_ago=61)
+    ten = _queries(sweep) - idle
+    for _ in range(40):
+        _alarm_ticket(minutes_ago=61)
+    forty = _queries(sweep) - idle
+    assert FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).count() == 50
+    assert ten % 10 == 0, ten
+    assert forty / 40 == ten / 10
+
+
+# --------------------------------------------------------------------------- reads
+def _mixed_tickets(n: int) -> None:
+    """Tickets of every kind a list shows: dispatched, in joint handling (escalation, broadcast), triage."""
+    for i in range(n):
+        ticket = _alarm_ticket(minutes_ago=61 if i % 2 else 5, tier=("diamond", "gold", "normal")[i % 3])
+        if i % 4 == 0:
+            services.ingest_alarm(alarm=services.AlarmIn(
+                alarm_id=f"QC-{next(_ids)}", category="datacom", severity="major", outage="partial",
+                circuit_id=ticket.circuit_ref, title="again", raised_at=timezone.now()))
+    services.ingest_alarm(alarm=services.AlarmIn(
+        alarm_id=f"QC-{next(_ids)}", category="other", severity="minor", outage="none",
+        circuit_id=f"UNKNOWN-{next(_ids)}", title="triage", raised_at=timezone.now()))
+    sweep()
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user, backend=MODEL_BACKEND)
+    return client
+
+
+def _grows(client: Client, url: str) -> tuple[int, int]:
+    _mixed_tickets(3)
+    assert client.get(url).status_code == 200
+    few = _queries(lambda: client.get(url))
+    _mixed_tickets(12)
+    assert client.get(url).status_code == 200
+    many = _queries(lambda: client.get(url))
+    return few, many
+
+
+def test_ticket_list_api_queries_do_not_grow_with_the_tickets(staffed_rooms):
+    """CONTRACT ``GET /api/v1/tickets/``: deadlines, escalations, broadcasts, events are prefetched."""
+    few, many = _grows(_client(f.monitoring_operator()), "/api/v1/tickets/")
+    assert many == few
+
+
+def test_monitoring_queue_queries_do_not_grow_with_the_tickets(staffed_rooms):
+    """R-PRIO queue (the console's live partial): one query for the rows, whatever their number."""
+    few, many = _grows(_client(f.monitoring_operator()), "/console/queue/")
+    assert many == few
+
+
+def test_manager_dashboard_queries_do_not_grow_with_the_tickets(staffed_rooms):
+    """The dashboard (joint handling, breaches, counts by tier and state) in a fixed number of queries."""
+    few, many = _grows(_client(f.support_manager()), "/dashboard/")
+    assert many == few
