@@ -2,7 +2,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Language, Role, RoomCode, RoomKind
@@ -20,6 +20,13 @@ class Room(models.Model):
         verbose_name_plural = _("室")
 
     def __str__(self):
+        # A room still carrying its reference name is shown in the active language; a renamed one keeps its name.
+        if self.code in RoomCode.values:
+            label = RoomCode(self.code).label
+            with translation.override(None):
+                reference = str(label)
+            if self.name == reference:
+                return str(label)
         return self.name
 
     @property

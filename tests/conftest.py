@@ -1,6 +1,11 @@
 import pytest
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's event loop in the main thread must not meet async views."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False

@@ -68,7 +68,7 @@ def notify_dispatch(ticket, *, rooms, duty_engineer=None):
         ticket, kind, recipients,
         lambda: _("派单：%(head)s") % {"head": _head(ticket)},
         lambda: _("%(title)s。主导室：%(lead)s。请按职责处理。") % {
-            "title": ticket.title, "lead": ticket.lead_room.name if ticket.lead_room else "-",
+            "title": ticket.title, "lead": str(ticket.lead_room) if ticket.lead_room else "-",
         },
     )
 
@@ -83,12 +83,12 @@ def notify_joint_started(ticket, *, rule: str, reason: str):
     )
 
 
-def notify_arrival_breach(ticket, *, missing: list[str]):
+def notify_arrival_breach(ticket, *, missing: list):
     """R-ESC-2: each missing arrival, to the managers."""
     return _send(
         ticket, "arrival_breach", managers() + involved_people(ticket),
         lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
-        lambda: _("故障发生 2 小时仍未到场：%(rooms)s") % {"rooms": "、".join(missing)},
+        lambda: _("故障发生 2 小时仍未到场：%(rooms)s") % {"rooms": _("、").join(str(m) for m in missing)},
         webhooks=True,
     )
 

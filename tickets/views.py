@@ -282,7 +282,7 @@ def _run_pre_arrival(request, ticket, data):
     )
     missing = [PreArrivalCheck._meta.get_field(t).verbose_name for t in PreArrivalCheck.TOOLS if not getattr(check, t)]
     if missing:
-        return _("到场前准备已记录；未带：%(tools)s") % {"tools": "、".join(str(m) for m in missing)}
+        return _("到场前准备已记录；未带：%(tools)s") % {"tools": _("、").join(str(m) for m in missing)}
     return _("到场前准备已记录；工具齐全")
 
 

@@ -279,8 +279,9 @@ def _form_message(form) -> str:
     parts = []
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
-    return "；".join(parts)
+        joined = _("；").join(errors)
+        parts.append(_("%(label)s：%(errors)s") % {"label": label, "errors": joined} if label else joined)
+    return _("；").join(parts)
 
 
 @require_POST

@@ -96,7 +96,7 @@ ALARM_EXAMPLE = {
 class AlarmCollection(ApiView):
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
-    people_permission = "tickets.add_faultticket"
+    people_permission = "tickets.dispatch_ticket"
 
     @extend_schema(
         operation_id="alarms_create",
@@ -135,7 +135,7 @@ class AlarmCollection(ApiView):
 class AlarmClear(ApiView):
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
-    people_permission = "tickets.add_faultticket"
+    people_permission = "tickets.dispatch_ticket"
 
     @extend_schema(
         operation_id="alarms_clear",

@@ -34,8 +34,8 @@ def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_a
         if kind == BroadcastKind.FINAL:
             lines.append(_("【结束通报】故障已%(state)s。") % {"state": ticket.get_state_display()})
         customer = (
-            f"{ticket.customer.name}（{ticket.customer.get_tier_display()}）" if ticket.customer
-            else _("未匹配客户")
+            _("%(name)s（%(tier)s）") % {"name": ticket.customer.name, "tier": ticket.customer.get_tier_display()}
+            if ticket.customer else _("未匹配客户")
         )
         lines.append(_("工单 %(number)s：%(customer)s，电路 %(circuit)s。") % {
             "number": ticket.number, "customer": customer, "circuit": ticket.circuit_ref or "-",
@@ -52,7 +52,9 @@ def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_a
             arrival = ""
             if inv.must_arrive:
                 arrival = _("（已到场）") if inv.room_id in arrived else _("（未到场）")
-            lines.append(f"- {inv.room.name}{arrival}：{progress}")
+            lines.append(_("- %(room)s%(arrival)s：%(progress)s") % {
+                "room": inv.room, "arrival": arrival, "progress": progress,
+            })
         if next_at is not None and kind != BroadcastKind.FINAL:
             lines.append(_("下次发布时间：%(at)s。") % {"at": timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M")})
         return "\n".join(lines)

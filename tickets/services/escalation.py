@@ -200,7 +200,7 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
                 )
         except IntegrityError:
             continue
-        names.append(name)
+        names.append(room or name)  # a room is named in each reader's language when notified
         record_event(ticket, kind=EventKind.ARRIVAL_BREACH, via=VIA, at=now, note=name,
                      data={"room": room.code if room else None, "vendor": room is None})
     summary.arrival_breaches += len(names)
