@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from staff.models import Room, Vendor
+from supportdesk.events import EventRecord
 
 from .choices import (
     ACTIVE_FAULT_STATES,
@@ -757,48 +757,22 @@ class Explanation(ConcurrentTransitionMixin, models.Model):
 
 
 # --------------------------------------------------------------------------- the event log
-class TicketEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionDenied("ticket events are immutable")
-
-    def delete(self):
-        raise PermissionDenied("ticket events are immutable")
-
-
-class TicketEvent(models.Model):
+class TicketEvent(EventRecord):
     """An immutable fact about a ticket (who, when, from, to, note).
 
     The model refuses updates and deletes, and on PostgreSQL a trigger refuses them too.
     """
 
     ticket = models.ForeignKey(FaultTicket, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_label = models.CharField(_("操作者"), max_length=128)
     kind = models.CharField(_("事件"), max_length=24, choices=EventKind.choices)
-    from_state = models.CharField(_("原状态"), max_length=16, blank=True)
-    to_state = models.CharField(_("新状态"), max_length=16, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(_("数据"), default=dict, blank=True)
 
-    objects = TicketEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(EventRecord.Meta):
         indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at_idx")]
         verbose_name = _("工单事件")
         verbose_name_plural = _("工单事件")
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionDenied("ticket events are immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("ticket events are immutable")
 
 
 class SweepRun(models.Model):

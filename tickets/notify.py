@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from staff import notify
 from staff.choices import Role
 from staff.models import User
-
-
-def _both(fn):
-    with translation.override("zh-hans"):
-        zh = fn()
-    with translation.override("en"):
-        en = fn()
-    return zh, en
+from staff.notify.api import in_both_languages
 
 
 def _link(ticket) -> str:
@@ -45,8 +37,8 @@ def involved_people(ticket) -> list[User]:
 
 
 def _send(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None):
-    subject, subject_en = _both(subject_fn)
-    body, body_en = _both(body_fn)
+    subject, subject_en = in_both_languages(subject_fn)
+    body, body_en = in_both_languages(body_fn)
     return notify.send(
         kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en,
         recipients=recipients, link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
@@ -95,10 +87,13 @@ def notify_arrival_breach(ticket, *, missing: list):
 
 def notify_broadcast(ticket, broadcast):
     """R-BCAST: involved rooms, managers and subscribed channels."""
+    subject, subject_en = in_both_languages(
+        lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq}
+    )
     return notify.send(
         kind="broadcast",
-        subject=_both(lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq})[0],
-        subject_en=f"Status broadcast {ticket.number} #{broadcast.seq}",
+        subject=subject,
+        subject_en=subject_en,
         body=broadcast.body, body_en=broadcast.body_en,
         recipients=involved_people(ticket) + managers(), link=_link(ticket), ticket_number=ticket.number,
         webhooks=True, sms=False,

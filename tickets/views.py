@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
 
@@ -55,6 +56,7 @@ from .forms import (
 )
 from .models import Explanation, FaultTicket, PreArrivalCheck
 from .permissions import can
+from .services.onsite import site_with_position
 
 
 # --------------------------------------------------------------------------- who may see which page
@@ -378,28 +380,28 @@ _OVERRIDABLE = (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLI
 _DRAFTABLE = tuple(s for s in TicketState.values if s not in (TicketState.CLOSED, TicketState.CANCELLED))
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("accept", _("接单"), "accept", NoteForm, _run_accept, transition="accept", primary=True),
-    Action("dispatch", _("派单"), "dispatch", EmptyForm, _run_dispatch, transition="dispatch", primary=True),
-    Action("arrival", _("到场签到"), "arrival", ArrivalForm, _run_arrival, states=OPEN_STATES, primary=True),
-    Action("progress", _("记录进展"), "progress", ProgressForm, _run_progress, states=OPEN_STATES),
-    Action("pre_arrival", _("到场前准备"), "pre_arrival", PreArrivalForm, _run_pre_arrival, states=OPEN_STATES),
-    Action("site_lead", _("指定现场负责人"), "site_lead", SiteLeadForm, _run_site_lead, states=OPEN_STATES),
-    Action("restore", _("抢通"), "restore", RestoreForm, _run_restore, transition="restore"),
-    Action("resolve", _("修复"), "resolve", ResolveForm, _run_resolve, transition="resolve"),
-    Action("draft_explanation", _("起草故障解释"), "draft_explanation", ExplanationForm, _run_draft_explanation,
+    Action("accept", gettext_lazy("接单"), "accept", NoteForm, _run_accept, transition="accept", primary=True),
+    Action("dispatch", gettext_lazy("派单"), "dispatch", EmptyForm, _run_dispatch, transition="dispatch", primary=True),
+    Action("arrival", gettext_lazy("到场签到"), "arrival", ArrivalForm, _run_arrival, states=OPEN_STATES, primary=True),
+    Action("progress", gettext_lazy("记录进展"), "progress", ProgressForm, _run_progress, states=OPEN_STATES),
+    Action("pre_arrival", gettext_lazy("到场前准备"), "pre_arrival", PreArrivalForm, _run_pre_arrival, states=OPEN_STATES),
+    Action("site_lead", gettext_lazy("指定现场负责人"), "site_lead", SiteLeadForm, _run_site_lead, states=OPEN_STATES),
+    Action("restore", gettext_lazy("抢通"), "restore", RestoreForm, _run_restore, transition="restore"),
+    Action("resolve", gettext_lazy("修复"), "resolve", ResolveForm, _run_resolve, transition="resolve"),
+    Action("draft_explanation", gettext_lazy("起草故障解释"), "draft_explanation", ExplanationForm, _run_draft_explanation,
            states=_DRAFTABLE),
-    Action("release_explanation", _("发布故障解释"), "release_explanation", ReleaseExplanationForm,
+    Action("release_explanation", gettext_lazy("发布故障解释"), "release_explanation", ReleaseExplanationForm,
            _run_release_explanation, states=_DRAFTABLE),
-    Action("override_lead_room", _("改派主导室"), "override_lead_room", OverrideLeadRoomForm, _run_override,
+    Action("override_lead_room", gettext_lazy("改派主导室"), "override_lead_room", OverrideLeadRoomForm, _run_override,
            states=_OVERRIDABLE),
-    Action("dial_test", _("记录拨测"), "dial_test", DialTestForm, _run_dial_test, states=OPEN_STATES),
-    Action("phone", _("电话通知"), "phone", PhoneCallForm, _run_phone, states=OPEN_STATES),
-    Action("broadcast", _("立即信息发布"), "broadcast", EmptyForm, _run_broadcast, states=ACTIVE_FAULT_STATES),
-    Action("start_joint", _("启动联合处理"), "start_joint", ReasonForm, _run_start_joint, transition="start_joint"),
-    Action("expedite", _("领导督办"), "expedite", NoteForm, _run_expedite, states=OPEN_STATES),
-    Action("close", _("关闭工单"), "close", CloseForm, _run_close, transition="close"),
-    Action("cancel", _("取消工单"), "cancel", CancelForm, _run_cancel, transition="cancel"),
-    Action("reopen", _("重新打开"), "reopen", RequiredNoteForm, _run_reopen, transition="reopen"),
+    Action("dial_test", gettext_lazy("记录拨测"), "dial_test", DialTestForm, _run_dial_test, states=OPEN_STATES),
+    Action("phone", gettext_lazy("电话通知"), "phone", PhoneCallForm, _run_phone, states=OPEN_STATES),
+    Action("broadcast", gettext_lazy("立即信息发布"), "broadcast", EmptyForm, _run_broadcast, states=ACTIVE_FAULT_STATES),
+    Action("start_joint", gettext_lazy("启动联合处理"), "start_joint", ReasonForm, _run_start_joint, transition="start_joint"),
+    Action("expedite", gettext_lazy("领导督办"), "expedite", NoteForm, _run_expedite, states=OPEN_STATES),
+    Action("close", gettext_lazy("关闭工单"), "close", CloseForm, _run_close, transition="close"),
+    Action("cancel", gettext_lazy("取消工单"), "cancel", CancelForm, _run_cancel, transition="cancel"),
+    Action("reopen", gettext_lazy("重新打开"), "reopen", RequiredNoteForm, _run_reopen, transition="reopen"),
 ]}
 
 
@@ -461,15 +463,6 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
     return out
 
 
-def _site_with_position(ticket: FaultTicket):
-    circuit = ticket.circuit
-    if circuit is None:
-        return None
-    for site in (circuit.a_site, circuit.z_site):
-        if site is not None and site.latitude is not None and site.longitude is not None:
-            return site
-    return None
-
 
 def _ticket_context(request, ticket: FaultTicket) -> dict:
     user = request.user
@@ -494,7 +487,7 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
         "phone_rows": phone_rows,
         "phone_form_can": "phone" in action_names,
         "dial_tests": list(ticket.dial_tests.select_related("by")),
-        "site": _site_with_position(ticket),
+        "site": site_with_position(ticket),
         "my_arrival": my_arrival,
         "site_members": list(ticket.site_members.select_related("user")),
         "involvements": list(ticket.involvements.all()),

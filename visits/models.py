@@ -6,13 +6,13 @@ Models hold data, constraints and the transitions; every write goes through ``vi
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from supportdesk.events import EventRecord
 from tickets.choices import Tier
 
 from .choices import (
@@ -437,42 +437,16 @@ class VisitReminder(models.Model):
         return f"{self.kind} {self.visit_id or ''}{self.problem_id or ''}"
 
 
-class VisitEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionDenied("visit events are immutable")
-
-    def delete(self):
-        raise PermissionDenied("visit events are immutable")
-
-
-class VisitEvent(models.Model):
+class VisitEvent(EventRecord):
     """An immutable fact about a visit (who, when, what, from, to)."""
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_label = models.CharField(_("操作者"), max_length=128)
     kind = models.CharField(_("事件"), max_length=24, choices=VisitEventKind.choices)
-    from_state = models.CharField(_("原状态"), max_length=16, blank=True)
-    to_state = models.CharField(_("新状态"), max_length=16, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(_("数据"), default=dict, blank=True)
 
-    objects = VisitEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(EventRecord.Meta):
         indexes = [models.Index(fields=["visit", "at"], name="visit_event_at_idx")]
         verbose_name = _("拜访事件")
         verbose_name_plural = _("拜访事件")
 
     def __str__(self):
         return f"{self.visit_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionDenied("visit events are immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("visit events are immutable")

@@ -2,22 +2,15 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff import notify
 from staff.choices import Role
 from staff.models import User
+from staff.notify.api import in_both_languages
 
 from .choices import ParticipantKind
-
-
-def _both(fn):
-    with translation.override("zh-hans"):
-        zh = fn()
-    with translation.override("en"):
-        en = fn()
-    return zh, en
 
 
 def _link(visit) -> str:
@@ -42,8 +35,8 @@ def visit_people(visit) -> list[User]:
 
 
 def _send(kind, recipients, subject_fn, body_fn, *, link, sms=False):
-    subject, subject_en = _both(subject_fn)
-    body, body_en = _both(body_fn)
+    subject, subject_en = in_both_languages(subject_fn)
+    body, body_en = in_both_languages(body_fn)
     return notify.send(kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en,
                        recipients=recipients, link=link, sms=sms)
 

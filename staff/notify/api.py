@@ -77,3 +77,14 @@ def enqueue(delivery_ids: list[int]) -> int:
             log.warning("broker unavailable, delivery %s stays pending: %s", pk, exc)
             break
     return sent
+
+
+def in_both_languages(compose) -> tuple[str, str]:
+    """Call ``compose()`` under zh-Hans and under English: (chinese, english)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        zh = compose()
+    with translation.override("en"):
+        en = compose()
+    return zh, en

@@ -151,7 +151,8 @@ def distance_m(lat1, lon1, lat2, lon2) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _site_for(ticket: FaultTicket):
+def site_with_position(ticket: FaultTicket):
+    """The circuit's first site with coordinates (for the distance shown at check-in)."""
     circuit = ticket.circuit
     if circuit is None:
         return None
@@ -196,7 +197,7 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
     if site_kind not in SiteKind.values:
         raise ValidationFailed.of("site_kind", f"must be one of {', '.join(SiteKind.values)}")
     distance = None
-    site = _site_for(ticket)
+    site = site_with_position(ticket)
     if latitude is not None and site is not None:
         distance = round(distance_m(latitude, longitude, site.latitude, site.longitude), 1)
     try:
