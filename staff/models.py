@@ -264,7 +264,9 @@ class ApiClient(models.Model):
         """Give the client a fresh token (the old one stops working on save); returns it, shown once."""
         import secrets
 
-        key = secrets.token_urlsafe(36)
+        return self.set_key(secrets.token_urlsafe(36))
+
+    def set_key(self, key: str) -> str:
         self.key_prefix = key[: self.PREFIX_LENGTH]
         self.key_hash = self.hash_key(key)
         return key

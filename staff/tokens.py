@@ -1,6 +1,11 @@
 """Issuing API client tokens (CONTRACT.md ``issue_noc_token``; ``seed_demo``'s NOC token)."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db import transaction
 
 from .models import ApiClient, ApiScope, User, default_api_scopes
@@ -41,7 +46,21 @@ def issue_client(
     return client, token
 
 
+def demo_token() -> str:
+    """The demo client's token: derived from SECRET_KEY, so it is stable across runs and unguessable without it."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"supportdesk demo NOC token", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+@transaction.atomic
 def ensure_demo_client() -> str:
-    """The demo NOC client, with a fresh key each run (the old key cannot be shown: only its hash is kept)."""
-    client, token = issue_client(name=DEMO_CLIENT_NAME, rotate=True)
+    """The demo NOC client (idempotent: the same token every run for one SECRET_KEY)."""
+    token = demo_token()
+    client = ApiClient.objects.select_for_update().filter(name=DEMO_CLIENT_NAME).first()
+    if client is None:
+        client, _ = issue_client(name=DEMO_CLIENT_NAME)
+    if client.key_hash != ApiClient.hash_key(token) or not client.active:
+        client.set_key(token)
+        client.active = True
+        client.save()
     return f"NOC token ({client.name}, {', '.join(client.scopes)}): {token}"

@@ -64,12 +64,18 @@ def test_acting_user_must_exist():
     assert ApiClient.objects.get(name="nms-5").acting_user == operator
 
 
-def test_the_demo_client_gets_a_working_token_each_run():
+def test_the_demo_client_keeps_one_working_token_across_runs(settings):
+    """seed_demo is idempotent: the demo token is derived from SECRET_KEY, the same every run."""
     first = ensure_demo_client().rsplit(" ", 1)[-1]
     second = ensure_demo_client().rsplit(" ", 1)[-1]
+    assert first == second
     assert ApiClient.objects.filter(name="noc-demo").count() == 1
     assert token_client(second).get("/api/v1/tickets/").status_code == 200
+    settings.SECRET_KEY = "another-installation-" + "x" * 40
+    third = ensure_demo_client().rsplit(" ", 1)[-1]
+    assert third != first
     assert token_client(first).get("/api/v1/tickets/").status_code == 401
+    assert token_client(third).get("/api/v1/tickets/").status_code == 200
 
 
 # --------------------------------------------------------------------------- admin
