@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _manage(*args, **env):
-    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY")
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.update(DJANGO_SETTINGS_MODULE="supportdesk.settings", SUPPORTDESK_VAR_DIR=str(ROOT / "var" / "check"), **env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from staff.choices import RoomCode
 
@@ -181,5 +182,5 @@ class ExplanationForm(forms.Form):
 
 
 class ReviewExplanationForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("通过")), ("return", _("退回"))])
+    decision = forms.ChoiceField(choices=[("approve", pgettext_lazy("review", "通过")), ("return", _("退回"))])
     note = forms.CharField(label=_("审核意见"), max_length=300, required=False)

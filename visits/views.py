@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from tickets.errors import DomainError
@@ -359,7 +360,7 @@ def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "review":
             services.review_document(document_id=document.pk, by=request.user, approve=d["approve"], note=d["note"])
-            messages.success(request, _("已审核"))
+            messages.success(request, pgettext("review done", "已审核"))
         elif action == "send":
             services.send_document(document_id=document.pk, by=request.user, notice=d["notice"])
             messages.success(request, _("文档已发送"))

@@ -64,18 +64,23 @@ def send(
     return notification
 
 
+BATCH = 100
+
+
 def enqueue(delivery_ids: list[int]) -> int:
-    """Hand deliveries to the workers; a broker that is down is logged, not raised (the sweep retries)."""
-    from ..tasks import deliver
+    """Hand deliveries to the workers, one message per batch; a broker that is down is logged, not raised
+    (the rows stay pending and the sweep hands them over again). Returns how many were handed over."""
+    from ..tasks import deliver_batch
 
     sent = 0
-    for pk in delivery_ids:
+    for start in range(0, len(delivery_ids), BATCH):
+        chunk = list(delivery_ids[start:start + BATCH])
         try:
-            deliver.apply_async(args=[pk], retry=False)
-            sent += 1
-        except Exception as exc:  # noqa: BLE001 - any broker failure: the row stays pending
-            log.warning("broker unavailable, delivery %s stays pending: %s", pk, exc)
+            deliver_batch.apply_async(args=[chunk], retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay pending
+            log.warning("broker unavailable, %s deliveries stay pending: %s", len(delivery_ids) - sent, exc)
             break
+        sent += len(chunk)
     return sent
 
 

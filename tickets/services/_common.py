@@ -21,7 +21,7 @@ def lock_ticket(ticket_id: int, *, expected_version: int | None = None) -> Fault
     """Lock the ticket row for this transaction; refuse a caller who saw an older version."""
     try:
         ticket = FaultTicket.objects.select_for_update(of=("self",)).select_related(
-            "customer", "lead_room"
+            "customer", "lead_room", "circuit"
         ).get(pk=ticket_id)
     except FaultTicket.DoesNotExist:
         raise NotFound(f"ticket {ticket_id} does not exist") from None

@@ -181,20 +181,27 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
         try:
             with transaction.atomic():
                 result = _ingest_new(alarm, via=via)
+                if result.created and result.ticket.customer_id is not None:
+                    _dispatch_at_once(result, via=via)
         except IntegrityError:
             # Another request stored this alarm, or opened the circuit's ticket, first: read it back.
             log.info("ingest race on %s (attempt %s), reading the winner", alarm.alarm_id, attempt + 1)
             continue
-        if result.created and result.ticket.customer_id is not None:
-            from ..errors import DomainError
-            from .transitions import dispatch
-
-            try:
-                result.ticket = dispatch(ticket_id=result.ticket.pk, by=None, via=via or "auto-dispatch")
-            except DomainError as exc:  # the alarm and its ticket are stored; monitoring dispatches by hand
-                log.warning("automatic dispatch of %s failed: %s", result.ticket.number, exc)
         return result
     raise RuntimeError(f"could not store alarm {alarm.alarm_id} after 5 attempts")
+
+
+def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
+    """Alarm tickets with a matched customer are dispatched at ingestion (SPEC §3.2), in the same
+    transaction; if dispatch is refused the alarm and its ticket are still stored, for monitoring."""
+    from ..errors import DomainError
+    from .transitions import dispatch
+
+    try:
+        with transaction.atomic():
+            result.ticket = dispatch(ticket_id=result.ticket.pk, by=None, via=via or "auto-dispatch")
+    except DomainError as exc:
+        log.warning("automatic dispatch of %s failed: %s", result.ticket.number, exc)
 
 
 def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:

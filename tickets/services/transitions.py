@@ -57,24 +57,30 @@ def _apply(ticket: FaultTicket, name: str, *, by, via, at, note="", data=None, *
                  note=note, data=data, at=at)
 
 
-def _involve(ticket: FaultTicket, room: Room, role: str, *, at: datetime, joint: bool = False) -> TicketRoom:
-    involvement, created = TicketRoom.objects.get_or_create(
-        ticket=ticket, room=room, defaults={"role": role, "notified_at": at}
+def _involve(ticket: FaultTicket, rooms: list[tuple[Room, str]], *, at: datetime, joint: bool = False) -> None:
+    """Involve rooms in the ticket (a row each, kept if it exists), told at ``at``; with ``joint`` they join
+    the joint handling, and for an important customer each must arrive (R-ESC-2): professional rooms at the
+    equipment site, the support room at the customer's."""
+    TicketRoom.objects.bulk_create(
+        [TicketRoom(ticket=ticket, room=room, role=role, notified_at=at) for room, role in rooms],
+        ignore_conflicts=True,
     )
-    if involvement.notified_at is None:
-        # The lead room's row exists from the opening (R-LEAD); it is told now.
-        involvement.notified_at = at
-        involvement.save(update_fields=["notified_at"])
-    if joint and involvement.joined_joint_at is None:
-        involvement.joined_joint_at = at
-        if ticket.policy.get("important") and ticket.policy.get("arrival_after") is not None:
-            # R-ESC-2: professional rooms at the equipment site, the support room at the customer's.
-            involvement.must_arrive = True
-            involvement.site_kind = (
-                SiteKind.CUSTOMER if room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT
-            )
-        involvement.save(update_fields=["joined_joint_at", "must_arrive", "site_kind"])
-    return involvement
+    ids = [room.pk for room, _ in rooms]
+    # The lead room's row exists from the opening (R-LEAD); it is told now.
+    TicketRoom.objects.filter(ticket=ticket, room_id__in=ids, notified_at__isnull=True).update(notified_at=at)
+    if not joint:
+        return
+    joining = TicketRoom.objects.filter(ticket=ticket, room_id__in=ids, joined_joint_at__isnull=True)
+    if ticket.policy.get("important") and ticket.policy.get("arrival_after") is not None:
+        support = [room.pk for room, _ in rooms if room.code == RoomCode.SERVICE_SUPPORT]
+        joining.filter(room_id__in=support).update(joined_joint_at=at, must_arrive=True, site_kind=SiteKind.CUSTOMER)
+        joining.exclude(room_id__in=support).update(joined_joint_at=at, must_arrive=True, site_kind=SiteKind.EQUIPMENT)
+    else:
+        joining.update(joined_joint_at=at)
+
+
+def _role(room: Room) -> str:
+    return InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
 
 
 def _related_rooms(ticket: FaultTicket) -> list[Room]:
@@ -105,14 +111,11 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     now = timezone.now()
     _apply(ticket, Transition.DISPATCH, by=by, via=via, at=now)
     lead = ticket.lead_room
-    _involve(ticket, lead, InvolvementRole.LEAD, at=now)
     notified_rooms = [lead]
     duty = None
     if ticket.important:
-        for room in _related_rooms(ticket):
-            role = InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
-            _involve(ticket, room, role, at=now)
-            notified_rooms.append(room)
+        notified_rooms += _related_rooms(ticket)
+        _involve(ticket, [(lead, InvolvementRole.LEAD)] + [(room, _role(room)) for room in notified_rooms[1:]], at=now)
         PhoneNotification.objects.bulk_create(
             [PhoneNotification(ticket=ticket, room=room, callee_phone=room.phone) for room in notified_rooms],
             ignore_conflicts=True,
@@ -120,6 +123,7 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now,
                      note="R-DISPATCH-IMP", data={"rooms": [r.code for r in notified_rooms], "phone": True})
     else:
+        _involve(ticket, [(lead, InvolvementRole.LEAD)], at=now)
         duty = duty_engineer(RoomCode.SERVICE_SUPPORT, now)
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM",
                      data={"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None})
@@ -166,11 +170,10 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
 def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at) -> FaultTicket:
     _apply(ticket, Transition.START_JOINT, by=by, via=via, note=reason, data={"rule": rule}, at=at,
            reason=reason)
+    rooms = [(room, _role(room)) for room in _related_rooms(ticket)]
     if ticket.lead_room_id:
-        _involve(ticket, ticket.lead_room, InvolvementRole.LEAD, at=at, joint=True)
-    for room in _related_rooms(ticket):
-        role = InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
-        _involve(ticket, room, role, at=at, joint=True)
+        rooms.insert(0, (ticket.lead_room, InvolvementRole.LEAD))
+    _involve(ticket, rooms, at=at, joint=True)
     try:
         with transaction.atomic():
             Escalation.objects.create(ticket=ticket, kind=EscalationKind.JOINT_HANDLING, round=ticket.round,
