@@ -35,9 +35,13 @@ def _now_local():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
+def customer_label(customer) -> str:
+    return f"[{customer.get_tier_display()}] {customer.name} ({customer.code})"
+
+
 class CustomerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"[{obj.get_tier_display()}] {obj.name} ({obj.code})"
+        return customer_label(obj)
 
 
 class CreateTicketForm(forms.Form):

@@ -194,7 +194,8 @@ def open_counts_by_tier_and_state() -> dict:
         cells = [counts.get((tier, s), 0) for s in OPEN_STATE_COLUMNS]
         rows.append({"tier": tier, "label": tier.label, "cells": cells, "total": sum(cells)})
     totals = [sum(r["cells"][i] for r in rows) for i in range(len(OPEN_STATE_COLUMNS))]
-    return {"columns": OPEN_STATE_COLUMNS, "rows": rows, "totals": totals, "total": sum(totals)}
+    return {"columns": OPEN_STATE_COLUMNS, "rows": rows, "totals": totals, "total": sum(totals),
+            "by_state": dict(zip(OPEN_STATE_COLUMNS, totals, strict=True))}
 
 
 @dataclass
@@ -207,11 +208,12 @@ class RoomStatus:
     arrived_at: datetime | None
 
 
-def joint_handling_tickets() -> list[tuple[FaultTicket, list[RoomStatus]]]:
-    """Tickets in joint handling with each room's latest progress note and arrival (R-ESC-1/2, R-BCAST)."""
+def joint_handling_tickets(limit: int = 50) -> list[tuple[FaultTicket, list[RoomStatus]]]:
+    """Tickets in joint handling (the ``limit`` most important, R-PRIO) with each room's latest progress
+    note and arrival (R-ESC-1/2, R-BCAST)."""
     tickets = list(_with_deadline_state(
         FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).select_related("customer", "lead_room")
-    ).order_by("tier_rank", "next_due", "occurred_at"))
+    ).order_by("tier_rank", "next_due", "occurred_at")[:limit])
     ids = [t.pk for t in tickets]
     involvements = TicketRoom.objects.filter(ticket_id__in=ids).select_related("room").order_by("ticket_id", "room_id")
     latest: dict[tuple[int, int], ProgressNote] = {}
@@ -239,13 +241,16 @@ def start_of_week(now: datetime | None = None) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-def breaches_since(since: datetime) -> dict:
-    """Arrival breaches (R-ESC-2 escalations) and breached deadline rows since ``since``."""
-    arrival = list(Escalation.objects.filter(kind=EscalationKind.ARRIVAL_BREACH, at__gte=since)
-                   .select_related("ticket", "ticket__customer", "room").order_by("-at"))
-    deadlines = list(Deadline.objects.filter(breached_at__gte=since)
-                     .select_related("ticket", "ticket__customer").order_by("-breached_at"))
-    return {"arrival": arrival, "deadlines": deadlines, "count": len(arrival) + len(deadlines)}
+def breaches_since(since: datetime, limit: int = 100) -> dict:
+    """Arrival breaches (R-ESC-2 escalations) and breached deadline rows since ``since``: the counts,
+    and the ``limit`` latest of each to list."""
+    arrival_qs = Escalation.objects.filter(kind=EscalationKind.ARRIVAL_BREACH, at__gte=since)
+    deadline_qs = Deadline.objects.filter(breached_at__gte=since)
+    arrival = list(arrival_qs.select_related("ticket", "ticket__customer", "room").order_by("-at")[:limit])
+    deadlines = list(deadline_qs.select_related("ticket", "ticket__customer").order_by("-breached_at")[:limit])
+    count = bounded_count(arrival, arrival_qs, limit) + bounded_count(deadlines, deadline_qs, limit)
+    return {"arrival": arrival, "deadlines": deadlines, "count": count,
+            "listed": len(arrival) + len(deadlines)}
 
 
 def tier_stats(days: int, now: datetime | None = None) -> list[dict]:
@@ -333,6 +338,11 @@ def last_sweep(stale_after: timedelta = timedelta(minutes=5), now: datetime | No
     run = SweepRun.objects.order_by("-finished_at").first()
     at = run.finished_at if run else None
     return {"run": run, "at": at, "stale": at is None or now - at > stale_after}
+
+
+def bounded_count(listed: list, qs: QuerySet, limit: int) -> int:
+    """How many rows ``qs`` has, asking the database only when the list was cut at ``limit``."""
+    return len(listed) if len(listed) < limit else qs.count()
 
 
 def breached_open_tickets() -> QuerySet:

@@ -53,6 +53,7 @@ from .forms import (
     RestoreForm,
     ReviewExplanationForm,
     SiteLeadForm,
+    customer_label,
 )
 from .models import Explanation, FaultTicket, PreArrivalCheck
 from .permissions import can
@@ -132,20 +133,41 @@ def home(request):
 
 
 # --------------------------------------------------------------------------- monitoring console
+QUEUE_PAGE_SIZE = 100
+TRIAGE_LIMIT = 50
+DASHBOARD_LIST_LIMIT = 50
+
+
+def _triage_context() -> dict:
+    """The triage rows, each with its match form; the customer list is read and labelled once for all."""
+    rows = list(selectors.triage_queue()[:TRIAGE_LIMIT])
+    forms = []
+    if rows:
+        choices = [("", "---------")] + [(c.pk, customer_label(c)) for c in selectors.customers_for_choice()]
+        for ticket in rows:
+            form = MatchCustomerForm(prefix=f"t{ticket.pk}")
+            form.fields["customer"].widget.choices = choices
+            forms.append((ticket, form))
+    return {"triage": forms, "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT)}
+
+
 def _console_context(request, create_form=None):
     return {
         "create_form": create_form or CreateTicketForm(),
-        "triage": [(t, MatchCustomerForm(prefix=f"t{t.pk}")) for t in selectors.triage_queue()],
+        **_triage_context(),
         "undispatched": list(selectors.undispatched()),
         "phone_calls": list(selectors.pending_phone_calls()[:50]),
         "broadcasts": list(selectors.recent_broadcasts()[:8]),
-        **_queue_context(),
+        **_queue_context(request),
     }
 
 
-def _queue_context():
+def _queue_context(request):
+    """R-PRIO queue, a page at a time: the most important tickets come first, so page 1 is what matters."""
     now = timezone.now()
-    return {"queue": list(selectors.open_queue()), "now": now, "due_soon": now + selectors.DUE_SOON}
+    page = Paginator(selectors.open_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"queue": list(page.object_list), "queue_page": page, "queue_total": page.paginator.count,
+            "now": now, "due_soon": now + selectors.DUE_SOON}
 
 
 @page(is_operator)
@@ -157,7 +179,7 @@ def console(request):
 @page(is_operator)
 @require_GET
 def console_queue(request):
-    return render(request, "tickets/partials/queue.html", _queue_context())
+    return render(request, "tickets/partials/queue.html", _queue_context(request))
 
 
 @page(is_operator)
@@ -546,12 +568,17 @@ def _dashboard_context() -> dict:
     stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
     series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
+    counts = selectors.open_counts_by_tier_and_state()
+    breached_open = list(selectors.breached_open_tickets()[:DASHBOARD_LIST_LIMIT])
     return {
         "now": now,
         "due_soon": now + selectors.DUE_SOON,
-        "counts": selectors.open_counts_by_tier_and_state(),
-        "joint": selectors.joint_handling_tickets(),
-        "breached_open": list(selectors.breached_open_tickets()),
+        "counts": counts,
+        "joint": selectors.joint_handling_tickets(limit=DASHBOARD_LIST_LIMIT),
+        "joint_total": counts["by_state"].get(TicketState.JOINT_HANDLING, 0),
+        "breached_open": breached_open,
+        "breached_open_total": selectors.bounded_count(
+            breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
         "breaches_today": selectors.breaches_since(today),
         "breaches_week": selectors.breaches_since(week),
         "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],

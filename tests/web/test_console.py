@@ -47,7 +47,7 @@ def test_queue_colours_a_deadline_under_15_minutes_and_a_breach(client, operator
 def test_console_page_polls_the_queue(client, operator):
     client.force_login(operator)
     html = client.get(reverse("tickets:console")).content.decode()
-    assert 'hx-get="/console/queue/"' in html and 'hx-trigger="every 10s"' in html
+    assert 'hx-get="/console/queue/?page=1"' in html and 'hx-trigger="every 10s"' in html
     assert "vendor/htmx/htmx.min.js" in html
 
 
@@ -246,3 +246,35 @@ def test_old_ticket_still_dispatched_shows_overdue(client, operator):
     client.force_login(operator)
     html = client.get(reverse("tickets:console-queue")).content.decode()
     assert f'class="is-breached" data-ticket="{ticket.number}"' in html
+
+
+def test_queue_is_paged_most_important_first(client, operator, settings, monkeypatch):
+    """R-PRIO: a long queue shows a page at a time; page 1 holds the most important tickets."""
+    monkeypatch.setattr("tickets.views.QUEUE_PAGE_SIZE", 3)
+    normals = [f.TicketFactory(customer__tier="normal") for _ in range(3)]
+    diamonds = [f.TicketFactory(customer__tier="diamond") for _ in range(2)]
+    client.force_login(operator)
+    first = client.get(reverse("tickets:console-queue")).content.decode()
+    second = client.get(reverse("tickets:console-queue") + "?page=2").content.decode()
+    assert set(queue_numbers(first)[:2]) == {t.number for t in diamonds}
+    assert len(queue_numbers(first)) == 3 and len(queue_numbers(second)) == 2
+    assert set(queue_numbers(first) + queue_numbers(second)) == {t.number for t in normals + diamonds}
+    assert "?page=2" in first and "5" in first  # the pager, and the total in the caption
+
+
+def test_triage_rows_share_one_customer_list(client, operator, django_assert_num_queries):
+    """The console's query count does not grow with the number of triage rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.CustomerFactory.create_batch(3)
+    client.force_login(operator)
+    alarm("UNKNOWN-A", alarm_id="U-A")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("tickets:console")).status_code == 200
+    for n in range(4):
+        alarm(f"UNKNOWN-B{n}", alarm_id=f"U-B{n}")
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(reverse("tickets:console")).content.decode()
+    assert len(five.captured_queries) == len(one.captured_queries)
+    assert page.count('name="t') >= 5  # five match forms

@@ -158,3 +158,15 @@ def test_engineer_cannot_approve(client, transport_engineer, draft):
     response = client.post(reverse("tickets:explanation-review", args=[draft.pk]), {"decision": "approve"})
     assert response.status_code == 403
     assert Explanation.objects.get(pk=draft.pk).state == "draft"
+
+
+def test_dashboard_lists_are_bounded_but_totals_are_true(client, manager, monkeypatch):
+    """At scale the dashboard lists the most important tickets and says how many there are in all."""
+    from tickets.choices import TicketState
+
+    monkeypatch.setattr("tickets.views.DASHBOARD_LIST_LIMIT", 2)
+    for _ in range(3):
+        f.TicketFactory(customer__tier="gold", state=TicketState.JOINT_HANDLING)
+    client.force_login(manager)
+    html = client.get(reverse("tickets:dashboard")).content.decode()
+    assert "最重要的 2 张，共 3 张" in html
