@@ -71,15 +71,15 @@ class CreateTicketForm(forms.Form):
 
 
 class MatchCustomerForm(forms.Form):
-    customer = CustomerChoiceField(label=_("客户"), queryset=Customer.objects.none())
+    """Triage: the customer by code, picked from one shared ``<datalist id="customer-codes">`` on the page."""
+
+    customer = CustomerChoiceField(
+        label=_("客户编码"), queryset=Customer.objects.all(), to_field_name="code",
+        widget=forms.TextInput(attrs={"list": "customer-codes", "autocomplete": "off"}),
+        error_messages={"invalid_choice": _("没有这个客户编码。")},
+    )
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)
     dispatch_now = forms.BooleanField(label=_("匹配后派单"), required=False, initial=True)
-
-    def __init__(self, *args, **kwargs):
-        from .selectors import customers_for_choice
-
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for_choice()
 
 
 class NoteForm(forms.Form):

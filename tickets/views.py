@@ -139,16 +139,14 @@ DASHBOARD_LIST_LIMIT = 50
 
 
 def _triage_context() -> dict:
-    """The triage rows, each with its match form; the customer list is read and labelled once for all."""
+    """The triage rows, each with its match form; the customer list is read once, for one shared datalist."""
     rows = list(selectors.triage_queue()[:TRIAGE_LIMIT])
-    forms = []
-    if rows:
-        choices = [("", "---------")] + [(c.pk, customer_label(c)) for c in selectors.customers_for_choice()]
-        for ticket in rows:
-            form = MatchCustomerForm(prefix=f"t{ticket.pk}")
-            form.fields["customer"].widget.choices = choices
-            forms.append((ticket, form))
-    return {"triage": forms, "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT)}
+    customers = [(c.code, customer_label(c)) for c in selectors.customers_for_choice()] if rows else []
+    return {
+        "triage": [(ticket, MatchCustomerForm(prefix=f"t{ticket.pk}")) for ticket in rows],
+        "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT),
+        "customer_codes": customers,
+    }
 
 
 def _console_context(request, create_form=None):

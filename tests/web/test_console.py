@@ -116,12 +116,22 @@ def test_triage_matches_an_unknown_circuit_then_dispatches(client, operator):
     client.force_login(operator)
     assert ticket.number in client.get(reverse("tickets:console")).content.decode()
     response = client.post(reverse("tickets:triage", args=[ticket.pk]),
-                           {f"t{ticket.pk}-customer": customer.pk, f"t{ticket.pk}-dispatch_now": "on"})
+                           {f"t{ticket.pk}-customer": customer.code, f"t{ticket.pk}-dispatch_now": "on"})
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.customer == customer and not ticket.needs_triage
     assert ticket.tier == "diamond" and ticket.state == TicketState.DISPATCHED
     assert ticket.lead_room.code == "service_support"
+
+
+def test_triage_with_an_unknown_customer_code_changes_nothing(client, operator):
+    ticket = alarm("SZ-UNKNOWN-3")
+    client.force_login(operator)
+    response = client.post(reverse("tickets:triage", args=[ticket.pk]), {f"t{ticket.pk}-customer": "NO-SUCH"})
+    assert response.status_code == 400
+    assert "没有这个客户编码" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.needs_triage and ticket.customer is None
 
 
 def test_triage_with_a_foreign_circuit_changes_nothing(client, operator):
@@ -130,7 +140,7 @@ def test_triage_with_a_foreign_circuit_changes_nothing(client, operator):
     other = f.CircuitFactory()
     client.force_login(operator)
     response = client.post(reverse("tickets:triage", args=[ticket.pk]), {
-        f"t{ticket.pk}-customer": customer.pk, f"t{ticket.pk}-circuit_id": other.circuit_id,
+        f"t{ticket.pk}-customer": customer.code, f"t{ticket.pk}-circuit_id": other.circuit_id,
         f"t{ticket.pk}-dispatch_now": "on"})
     assert response.status_code == 400
     ticket.refresh_from_db()
@@ -277,4 +287,5 @@ def test_triage_rows_share_one_customer_list(client, operator, django_assert_num
     with CaptureQueriesContext(connection) as five:
         page = client.get(reverse("tickets:console")).content.decode()
     assert len(five.captured_queries) == len(one.captured_queries)
-    assert page.count('name="t') >= 5  # five match forms
+    assert page.count('list="customer-codes"') == 5  # five match forms
+    assert page.count('<datalist id="customer-codes">') == 1  # one customer list for all of them
