@@ -5,7 +5,24 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Exists, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from staff.models import User
@@ -259,25 +276,42 @@ def tier_stats(days: int, now: datetime | None = None) -> list[dict]:
     since = now - timedelta(days=days)
     opened = {r["tier"]: r["n"] for r in FaultTicket.objects.filter(occurred_at__gte=since)
               .exclude(state=TicketState.CANCELLED).values("tier").annotate(n=Count("pk"))}
-    restore_minutes: dict[str, list[float]] = {t: [] for t in TIER_ROWS}
-    for tier, occurred, restored in (FaultTicket.objects.filter(occurred_at__gte=since, restored_at__isnull=False)
-                                     .values_list("tier", "occurred_at", "restored_at")):
-        restore_minutes.setdefault(tier, []).append((restored - occurred).total_seconds() / 60)
+    median_restore = _median_restore_minutes(since)
     dl = {r["ticket__tier"]: r for r in Deadline.objects.filter(due_at__gte=since, due_at__lte=now)
           .values("ticket__tier").annotate(met=Count("pk", filter=Q(met_at__isnull=False)),
                                           breached=Count("pk", filter=Q(breached_at__isnull=False)))}
     rows = []
     for tier in TIER_ROWS:
-        minutes = restore_minutes.get(tier) or []
         d = dl.get(tier, {"met": 0, "breached": 0})
         decided = d["met"] + d["breached"]
         rows.append({
             "tier": tier, "label": tier.label, "tickets": opened.get(tier, 0),
-            "median_restore_min": round(statistics.median(minutes)) if minutes else None,
+            "median_restore_min": median_restore.get(tier),
             "met": d["met"], "breached": d["breached"],
             "met_share": round(100 * d["met"] / decided) if decided else None,
         })
     return rows
+
+
+class _Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5)``: the median is computed where the rows are."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _median_restore_minutes(since: datetime) -> dict[str, int]:
+    """Median time from occurrence to restore per tier, for tickets that occurred since ``since``."""
+    qs = FaultTicket.objects.filter(occurred_at__gte=since, restored_at__isnull=False)
+    if connection.vendor == "postgresql":
+        rows = qs.values("tier").annotate(m=_Median(ExpressionWrapper(
+            F("restored_at") - F("occurred_at"), output_field=DurationField())))
+        return {r["tier"]: round(r["m"].total_seconds() / 60) for r in rows if r["m"] is not None}
+    minutes: dict[str, list[float]] = {}
+    for tier, occurred, restored in qs.values_list("tier", "occurred_at", "restored_at"):
+        minutes.setdefault(tier, []).append((restored - occurred).total_seconds() / 60)
+    return {tier: round(statistics.median(values)) for tier, values in minutes.items()}
 
 
 @dataclass
