@@ -44,6 +44,10 @@ _PERMS = {
 _ROOM_BOUND = {"accept", "restore", "resolve", "progress", "arrival", "pre_arrival", "site_member", "assign_vendor"}
 
 
+# Decisions of our handling lead (R-SITE-3 / R-SITE-5) that a vendor engineer never takes.
+_LEAD_DECIDES = {"assign_vendor", "site_lead", "site_member"}
+
+
 def _room_ids(user: User) -> set[int]:
     cached = getattr(user, "_room_ids_cache", None)
     if cached is None:
@@ -97,9 +101,15 @@ def can(user: User | None, action: str, ticket=None) -> bool:
             return ticket.site_lead_id == user.pk
         return _works_on(user, ticket)
     if action == "release_explanation":
-        return ticket.site_lead_id == user.pk or _works_on(user, ticket) or user.has_perm(
-            "tickets.approve_explanation"
-        )
+        # R-EXPLAIN: whoever may draft it (the on-site lead, or without one the handling rooms), or the manager.
+        if user.has_perm("tickets.approve_explanation"):
+            return True
+        if ticket.site_lead_id:
+            return ticket.site_lead_id == user.pk
+        return _works_on(user, ticket)
+    if action in _LEAD_DECIDES and user.is_vendor_engineer:
+        # R-SITE-3: our handling lead sends vendors and decides who goes on site; vendors work under that lead.
+        return False
     if action == "site_lead":
         return _is_monitoring(user) or _works_on(user, ticket)
     if action == "close" and not _is_monitoring(user):

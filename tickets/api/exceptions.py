@@ -10,10 +10,17 @@ messages; it is turned into the matching DRF exception before formatting, so a 4
 from __future__ import annotations
 
 import django_fsm
+from django.core.exceptions import RequestDataTooBig
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
 
 from tickets.errors import DomainError
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class DomainConflict(exceptions.APIException):
@@ -43,6 +50,8 @@ class ApiExceptionHandler(ExceptionHandler):
             return to_api_exception(exc)
         if isinstance(exc, django_fsm.ConcurrentTransition):
             return DomainConflict(detail="The ticket changed under you; read it again and retry.", code="conflict")
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
         if isinstance(exc, django_fsm.TransitionNotAllowed):
             return DomainConflict(detail=str(exc), code="transition_not_allowed")
         return super().convert_known_exceptions(exc)

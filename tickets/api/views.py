@@ -53,11 +53,21 @@ CONFLICT = OpenApiResponse(
 )
 
 
+class BoundedJSONParser(JSONParser):
+    """A body nested deeper than the parser can follow is bad input (400), not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
 class ApiView(generics.GenericAPIView):
     queryset = FaultTicket.objects.none()  # the path's {pk} is a ticket id
     authentication_classes = API_AUTHENTICATION
     permission_classes = [ApiAccess]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = None
     filter_backends = []
     # HTTP method -> the API client scope it needs (PERSON_ONLY: people only)

@@ -127,8 +127,11 @@ def open_ticket(
     policy = policy_for(tier)
     previous = None
     if circuit_ref:
+        # Locked now, not only by the (deferred) foreign-key check at commit: a ``reopen`` of that ticket
+        # then waits for this ticket instead of deadlocking with it on ``ticket_one_open_per_circuit``.
         previous = (
-            FaultTicket.objects.filter(circuit_ref=circuit_ref, state__in=[TicketState.RESOLVED, TicketState.CLOSED])
+            FaultTicket.objects.select_for_update(no_key=True)
+            .filter(circuit_ref=circuit_ref, state__in=[TicketState.RESOLVED, TicketState.CLOSED])
             .order_by("-occurred_at").only("pk").first()
         )
     lead = Room.objects.filter(code=lead_room_code(category)).first()
@@ -349,10 +352,16 @@ def create_ticket(
     if errors:
         first = next(iter(errors))
         raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
-    ticket = open_ticket(
-        title=title, occurred_at=occurred_at, category=category, severity=severity, outage=outage, source=source,
-        circuit_ref=circuit_id or None, circuit=circuit, customer=customer, by=by, description=description,
-    )
+    try:
+        with transaction.atomic():
+            ticket = open_ticket(
+                title=title, occurred_at=occurred_at, category=category, severity=severity, outage=outage,
+                source=source, circuit_ref=circuit_id or None, circuit=circuit, customer=customer, by=by,
+                description=description,
+            )
+    except IntegrityError:
+        # An alarm opened the circuit's ticket after the check above (ticket_one_open_per_circuit).
+        raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} already has an open ticket") from None
     if dispatch_now and by.has_perm("tickets.dispatch_ticket"):
         from .transitions import dispatch
 
@@ -408,6 +417,8 @@ def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reaso
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change")
     if not reason.strip():
         raise ValidationFailed.of("reason", "re-routing needs a reason")
+    if len(reason.strip()) > 300:  # FaultTicket.lead_room_override_reason
+        raise ValidationFailed.of("reason", "at most 300 characters")
     room = Room.objects.filter(code=room_code).first()
     if room is None:
         raise ValidationFailed.of("lead_room", f"unknown room {room_code!r}")

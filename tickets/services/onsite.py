@@ -182,6 +182,8 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
     at = at or timezone.now()
     if at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationFailed.of("at", "is in the future")
+    if at < ticket.occurred_at:
+        raise ValidationFailed.of("at", "is before the fault occurred")
     involvement_rooms = {i.room_id: i for i in ticket.involvements.select_related("room")}
     room = None
     for membership in by.memberships.select_related("room"):

@@ -32,12 +32,14 @@ from ..choices import (
     SiteKind,
     Transition,
 )
-from ..errors import Conflict, TransitionNotAllowed, ValidationFailed
+from ..errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
 from ..permissions import ensure_can
 from . import broadcasts, deadlines
 from ._common import lock_ticket, record_event, save_ticket
 from .routing import related_professional_rooms
+
+REASON_MAX = 300  # FaultTicket.joint_reason / Escalation.reason
 
 
 def _require_source(ticket: FaultTicket, name: str) -> None:
@@ -164,6 +166,8 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
     _require_source(ticket, Transition.START_JOINT)
     if not reason.strip():
         raise ValidationFailed.of("reason", "joint handling needs a reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed.of("reason", f"at most {REASON_MAX} characters")
     return _start_joint_locked(ticket, by=by, reason=reason, rule=rule, via=via, at=at or timezone.now())
 
 
@@ -293,7 +297,13 @@ def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
             raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
                            f"has open ticket {holder.number}")
     at = timezone.now()
-    _apply(ticket, Transition.REOPEN, by=by, via=via, note=note, at=at)
+    try:
+        with transaction.atomic():
+            _apply(ticket, Transition.REOPEN, by=by, via=via, note=note, at=at)
+    except IntegrityError:
+        # An alarm opened a new ticket on the circuit meanwhile (ticket_one_open_per_circuit).
+        raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
+                       f"has a new open ticket") from None
     deadlines.create_clock_deadlines(ticket, start=at)
     return ticket
 
@@ -326,6 +336,9 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
         room = Room.objects.filter(code=room_code).first()
         if room is None:
             raise ValidationFailed.of("room", f"unknown room {room_code!r}")
+        if by is not None and not by.is_superuser and not by.memberships.filter(room=room).exists():
+            # R-BCAST: a room's line in the broadcast is that room's own word.
+            raise NotPermitted(f"{by.get_username()} may not write progress for room {room_code}")
     note = ProgressNote.objects.create(ticket=ticket, room=room, author=by, kind=kind, text=text)
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.PROGRESS, by=by, via=via, note=text,
