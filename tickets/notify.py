@@ -80,7 +80,10 @@ def notify_arrival_breach(ticket, *, missing: list):
     return _send(
         ticket, "arrival_breach", managers() + involved_people(ticket),
         lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
-        lambda: _("故障发生 2 小时仍未到场：%(rooms)s") % {"rooms": _("、").join(str(m) for m in missing)},
+        lambda: _("故障发生 %(hours)s 小时仍未到场：%(rooms)s") % {
+            "hours": f"{(ticket.policy.get('arrival_after') or 0) / 3600:g}",
+            "rooms": _("、").join(str(m) for m in missing),
+        },
         webhooks=True,
     )
 

@@ -129,3 +129,17 @@ def ensure_can(user: User | None, action: str, ticket=None) -> None:
         raise NotPermitted(_("%(who)s may not %(action)s ticket%(number)s") % {
             "who": who, "action": action, "number": number,
         })
+
+
+def visible_tickets(user, qs):
+    """Which tickets a person may read: vendor engineers only those their vendor is assigned to or where they
+    are on site (R-SITE-3: they work under our lead, not across our customers); everyone else with the read
+    permission sees all. API clients (no person) are held to their token's scopes instead."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import SiteMember
+
+    if not isinstance(user, User) or user.is_superuser or not user.vendor_id:
+        return qs
+    on_site = Exists(SiteMember.objects.filter(ticket=OuterRef("pk"), user=user))
+    return qs.filter(Q(vendor_id=user.vendor_id) | Q(site_lead=user) | on_site)

@@ -18,7 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -56,7 +56,7 @@ from .forms import (
     customer_label,
 )
 from .models import Explanation, FaultTicket, PreArrivalCheck
-from .permissions import can
+from .permissions import can, visible_tickets
 from .services.onsite import site_with_position
 
 
@@ -519,6 +519,8 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
 @page(is_staff_reader)
 @require_GET
 def ticket_detail(request, pk):
+    if not visible_tickets(request.user, FaultTicket.objects.filter(pk=pk)).exists():
+        raise Http404(_("工单不存在"))
     ticket = _get_ticket(pk)
     return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
 

@@ -158,7 +158,7 @@ class FollowUpForm(forms.Form):
 
 
 class ProblemTicketForm(forms.Form):
-    title = forms.CharField(label=_("工单标题"), max_length=300, required=False)
+    title = forms.CharField(label=_("工单标题"), max_length=300, required=False, help_text=_("留空则使用问题描述"))
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)
     category = forms.ChoiceField(choices=AlarmCategory.choices, label=_("类别"), initial=AlarmCategory.OTHER)
     severity = forms.ChoiceField(choices=Severity.choices, label=_("级别"), initial=Severity.MAJOR)

@@ -156,28 +156,38 @@ def _form_errors(form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
+def _auto_id(name: str) -> str:
+    """The visit page holds many forms: each gets its own element ids, so every label points at its own field."""
+    return f"{name.removesuffix('_form').replace('_', '-')}-%s"
+
+
 def _detail_context(request: HttpRequest, visit: Visit, **forms_override) -> dict:
     user = request.user
     now_local = timezone.localtime().replace(second=0, microsecond=0)
     contact = " ".join(x for x in (str(user), user.phone) if x)
+    for p in visit.problems.all():
+        p.follow_up_form = forms.FollowUpForm(auto_id=f"problem{p.pk}-follow-up-%s")
+        p.ticket_form = forms.ProblemTicketForm(auto_id=f"problem{p.pk}-ticket-%s")
+    for d in visit.documents.all():
+        d.review_form = forms.ReviewForm(auto_id=f"document{d.pk}-review-%s")
+        d.notice_form = forms.NoticeForm(auto_id=f"document{d.pk}-notice-%s")
+    # R-VISIT-1: the call usually goes to the customer's technical contact; offer the first one on file.
+    callee = visit.customer.contacts.first() if visit.is_upcoming else None
     context = {
         "visit": visit,
         "can_change": user.has_perm("visits.change_visit"),
-        "confirm_form": forms.ConfirmForm(initial={
+        "confirm_form": forms.ConfirmForm(auto_id=_auto_id("confirm_form"), initial={
             "called_at": now_local, "confirmed_time": timezone.localtime(visit.planned_at),
             "confirmed_place": visit.place, "contact_left": contact,
+            "callee_name": callee.name if callee else "", "callee_phone": callee.phone if callee else "",
         }),
-        "complete_form": forms.CompleteForm(initial={"actual_at": now_local}),
-        "cancel_form": forms.CancelForm(),
-        "participant_form": forms.ParticipantForm(),
-        "customer_participant_form": forms.CustomerParticipantForm(),
-        "problem_form": forms.ProblemForm(initial={"owner": user.pk}),
-        "follow_up_form": forms.FollowUpForm(),
-        "problem_ticket_form": forms.ProblemTicketForm(),
-        "document_form": forms.DocumentForm(),
-        "review_form": forms.ReviewForm(),
-        "notice_form": forms.NoticeForm(),
-        "link_ticket_form": forms.LinkTicketForm(),
+        "complete_form": forms.CompleteForm(auto_id=_auto_id("complete_form"), initial={"actual_at": now_local}),
+        "cancel_form": forms.CancelForm(auto_id=_auto_id("cancel_form")),
+        "participant_form": forms.ParticipantForm(auto_id=_auto_id("participant_form")),
+        "customer_participant_form": forms.CustomerParticipantForm(auto_id=_auto_id("customer_participant_form")),
+        "problem_form": forms.ProblemForm(auto_id=_auto_id("problem_form"), initial={"owner": user.pk}),
+        "document_form": forms.DocumentForm(auto_id=_auto_id("document_form")),
+        "link_ticket_form": forms.LinkTicketForm(auto_id=_auto_id("link_ticket_form")),
         "checklist": _checklist_rows(visit),
         "pending_reviews": {d.pk for d in visit.documents.all() for r in d.reviews.all()
                             if r.reviewer_id == user.pk and r.decision == "pending"},
@@ -270,6 +280,23 @@ VISIT_ACTIONS = {
 }
 
 
+def _domain_message(exc: DomainError, form=None) -> str:
+    """A refusal in words for a person: the rule's message, led by the field's label when the form has one
+    (never the bare field code), and the same errors put next to the fields of the form."""
+    if not exc.field_errors:
+        return exc.message
+    parts = []
+    for field, errors in exc.field_errors.items():
+        joined = _("；").join(errors)
+        if form is not None and field in form.fields:
+            form.add_error(field, errors)
+            label = form.fields[field].label
+            parts.append(_("%(label)s：%(errors)s") % {"label": label, "errors": joined})
+        else:
+            parts.append(joined)
+    return _("；").join(parts)
+
+
 def _refused(request, visit_id: int, status: int, message: str, **forms_override) -> HttpResponse:
     messages.error(request, message)
     visit = selectors.visit_detail(visit_id)
@@ -294,13 +321,13 @@ def visit_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in VISIT_ACTIONS:
         return _refused(request, visit.pk, 404, _("未知操作"))
     form_class, run, name = VISIT_ACTIONS[action]
-    form = form_class(request.POST)
+    form = form_class(request.POST, auto_id=_auto_id(name))
     if not form.is_valid():
         return _refused(request, visit.pk, 400, _form_message(form), **{name: form})
     try:
         done = run(request, visit, form)
     except DomainError as exc:
-        return _refused(request, visit.pk, exc.status_code, exc.message, **{name: form})
+        return _refused(request, visit.pk, exc.status_code, _domain_message(exc, form), **{name: form})
     messages.success(request, done)
     return redirect("visits:detail", pk=visit.pk)
 
@@ -314,7 +341,7 @@ def _checklist(request: HttpRequest, visit: Visit) -> HttpResponse:
     try:
         services.record_inspection(visit_id=visit.pk, by=request.user, results=results)
     except DomainError as exc:
-        return _refused(request, visit.pk, exc.status_code, exc.message)
+        return _refused(request, visit.pk, exc.status_code, _domain_message(exc))
     messages.success(request, _("巡检表已保存"))
     return redirect("visits:detail", pk=visit.pk)
 
@@ -341,7 +368,7 @@ def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             return _refused(request, problem.visit_id, 404, _("未知操作"))
     except DomainError as exc:
-        return _refused(request, problem.visit_id, exc.status_code, exc.message)
+        return _refused(request, problem.visit_id, exc.status_code, _domain_message(exc))
     return redirect("visits:detail", pk=problem.visit_id)
 
 
@@ -371,5 +398,5 @@ def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.revise_document(document_id=document.pk, by=request.user, body=d["body"])
             messages.success(request, _("已修改，待重新审核"))
     except DomainError as exc:
-        return _refused(request, document.visit_id, exc.status_code, exc.message)
+        return _refused(request, document.visit_id, exc.status_code, _domain_message(exc))
     return redirect("visits:detail", pk=document.visit_id)

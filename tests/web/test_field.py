@@ -218,7 +218,9 @@ def test_ticket_page_timeline_shows_events_deadlines_arrivals_and_notes(client, 
 
 
 def test_vendor_engineer_sees_the_ticket_but_cannot_accept(client, gold_ticket):
+    """R-SITE-3: the assigned vendor's engineer reads the ticket and works under our lead; accepting is ours."""
     vendor = f.vendor_engineer()
+    services.assign_vendor(ticket_id=gold_ticket.pk, by=None, vendor_id=vendor.vendor_id)
     client.force_login(vendor)
     assert client.get(reverse("tickets:detail", args=[gold_ticket.pk])).status_code == 200
     assert act(client, gold_ticket, "accept").status_code == 403

@@ -7,7 +7,7 @@ from . import views
 app_name = "tickets_api"
 urlpatterns = [
     path("alarms/", views.AlarmCollection.as_view(), name="alarms"),
-    path("alarms/<str:alarm_id>/clear/", views.AlarmClear.as_view(), name="alarm-clear"),
+    path("alarms/<path:alarm_id>/clear/", views.AlarmClear.as_view(), name="alarm-clear"),
     path("integrations/alertmanager/", AlertmanagerWebhook.as_view(), name="integrations-alertmanager"),
     path("tickets/", views.TicketList.as_view(), name="tickets"),
     path("tickets/<int:pk>/", views.TicketDetail.as_view(), name="ticket"),

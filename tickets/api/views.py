@@ -20,6 +20,7 @@ from staff.models import ApiScope
 from .. import services
 from ..choices import Transition
 from ..models import Alarm, Explanation, FaultTicket, PhoneNotification
+from ..permissions import visible_tickets
 from . import queries
 from .authentication import API_AUTHENTICATION, api_client
 from .exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
@@ -178,7 +179,7 @@ class TicketList(ApiView, generics.ListAPIView):
     filterset_class = TicketFilter
 
     def get_queryset(self):
-        return queries.tickets()
+        return visible_tickets(self.request.user, queries.tickets())
 
     @extend_schema(
         operation_id="tickets_list",
@@ -195,7 +196,7 @@ class TicketDetail(ApiView, generics.RetrieveAPIView):
     serializer_class = TicketOut
 
     def get_queryset(self):
-        return queries.tickets()
+        return visible_tickets(self.request.user, queries.tickets())
 
     @extend_schema(operation_id="tickets_retrieve", tags=["tickets"], summary="Read a ticket")
     def get(self, request, *args, **kwargs):
