@@ -236,7 +236,7 @@ def _close_requirements_met(ticket: FaultTicket) -> bool:
     if not ticket.customer_reply.strip():
         return False
     if ticket.policy.get("explanation_required_to_close"):
-        return ticket.explanations.filter(state=ExplanationState.RELEASED).exists()
+        return ticket.explanations.filter(state=ExplanationState.RELEASED, round=ticket.round).exists()
     return True
 
 
@@ -599,6 +599,7 @@ class Arrival(models.Model):
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="arrivals")
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1, help_text=_("重新打开后的到场另计"))
     site_kind = models.CharField(_("到场地点"), max_length=16, choices=SiteKind.choices)
     at = models.DateTimeField(_("到场时间"), default=timezone.now)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -608,7 +609,9 @@ class Arrival(models.Model):
 
     class Meta:
         ordering = ["at"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="arrival_once_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user", "round"], name="arrival_once_per_user_and_round"),
+        ]
         verbose_name = _("到场")
         verbose_name_plural = _("到场")
 
@@ -721,6 +724,7 @@ class Explanation(ConcurrentTransitionMixin, models.Model):
     """The customer explanation of the cause (R-EXPLAIN): draft → approved → released."""
 
     ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="explanations")
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1, help_text=_("重新打开的故障需要新的解释"))
     text = models.TextField(_("解释内容"))
     state = FSMField(
         _("状态"), max_length=16, choices=ExplanationState.choices, default=ExplanationState.DRAFT, protected=True

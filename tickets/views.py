@@ -486,7 +486,7 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
 
 def _ticket_context(request, ticket: FaultTicket) -> dict:
     user = request.user
-    my_arrival = ticket.arrivals.filter(user=user).first()
+    my_arrival = ticket.arrivals.filter(user=user, round=ticket.round).first()
     actions = [a for a in available_actions(user, ticket) if not (a.name == "arrival" and my_arrival)]
     action_names = {a.name for a in actions}
     deadlines = list(ticket.deadlines.order_by("due_at"))

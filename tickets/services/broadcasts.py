@@ -29,7 +29,7 @@ def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_a
         notes = {}
         for note in ProgressNote.objects.filter(ticket=ticket).select_related("room").order_by("at"):
             notes[note.room_id] = note
-        arrived = {a.room_id for a in ticket.arrivals.all()}
+        arrived = {a.room_id for a in ticket.arrivals.filter(round=ticket.round)}
         lines = []
         if kind == BroadcastKind.FINAL:
             lines.append(_("【结束通报】故障已%(state)s。") % {"state": ticket.get_state_display()})

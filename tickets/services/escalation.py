@@ -177,7 +177,7 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     """R-ESC-2: 2 h after the fault every room in joint handling must be on site; each missing one is a breach."""
     if _close_answered(ticket, deadline):
         return
-    arrivals = list(ticket.arrivals.filter(at__lte=deadline.due_at))
+    arrivals = list(ticket.arrivals.filter(round=deadline.round, at__lte=deadline.due_at))
     arrived_rooms = {a.room_id for a in arrivals if a.room_id}
     missing = [i.room for i in _required_arrivals(ticket) if i.room_id not in arrived_rooms]
     vendor_missing = bool(ticket.vendor_id) and not any(a.vendor_id == ticket.vendor_id for a in arrivals)

@@ -36,10 +36,11 @@ def draft_explanation(*, ticket_id: int, by: User, text: str) -> Explanation:
         raise ValidationFailed.of("text", "the explanation needs text")
     now = timezone.now()
     current = ticket.explanations.select_for_update().filter(
-        state__in=[ExplanationState.DRAFT, ExplanationState.RETURNED]
+        state__in=[ExplanationState.DRAFT, ExplanationState.RETURNED], round=ticket.round
     ).first()
     if current is None:
-        explanation = Explanation.objects.create(ticket=ticket, text=text, drafted_by=by, drafted_at=now)
+        explanation = Explanation.objects.create(ticket=ticket, round=ticket.round, text=text, drafted_by=by,
+                                                 drafted_at=now)
     else:
         if current.state == ExplanationState.RETURNED:
             current.revise(text=text, at=now)

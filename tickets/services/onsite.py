@@ -205,7 +205,7 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
     try:
         with transaction.atomic():
             arrival = Arrival.objects.create(
-                ticket=ticket, room=room, vendor=vendor, user=by, site_kind=site_kind, at=at,
+                ticket=ticket, round=ticket.round, room=room, vendor=vendor, user=by, site_kind=site_kind, at=at,
                 latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, distance_m=distance,
             )
     except IntegrityError:
