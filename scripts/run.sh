@@ -11,6 +11,7 @@ export PYTHONUNBUFFERED=1
 py=.venv/bin/python
 $py manage.py migrate --no-input -v 0
 $py manage.py seed_demo
+$py manage.py sweep_deadlines   # at once, not a minute from now: the demo's overdue ticket escalates
 cat <<TXT
 
   supportdesk is running at http://127.0.0.1:${PORT}/   (admin: http://127.0.0.1:${PORT}/admin/)
