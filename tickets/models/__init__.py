@@ -1,0 +1,32 @@
+"""Fault-ticket data (SPEC §2, §3) and the ticket state machine (SPEC §3.6).
+
+Models hold data, constraints and the transitions; every write goes through
+``tickets.services``. No I/O happens here.
+"""
+from .clocks import Broadcast, Deadline, Escalation, SweepRun
+from .customers import Circuit, Contact, Customer, EscalationPolicy, Site
+from .integrations import (
+    ALARM_FIELDS_FROM_LABELS,
+    MAPPED_VALUE_CHOICES,
+    AlarmIntegration,
+    IntegrationKind,
+    default_label_mapping,
+)
+from .ticket import Alarm, FaultTicket, TicketRoom
+from .work import (
+    Arrival,
+    DialTest,
+    Explanation,
+    PhoneNotification,
+    PreArrivalCheck,
+    ProgressNote,
+    SiteMember,
+    TicketEvent,
+)
+
+__all__ = [
+    "ALARM_FIELDS_FROM_LABELS", "MAPPED_VALUE_CHOICES", "Alarm", "AlarmIntegration", "Arrival", "Broadcast", "Circuit",
+    "Contact", "Customer", "Deadline", "DialTest", "Escalation", "EscalationPolicy", "Explanation", "FaultTicket",
+    "IntegrationKind", "PhoneNotification", "PreArrivalCheck", "ProgressNote", "Site", "SiteMember", "SweepRun",
+    "TicketEvent", "TicketRoom", "default_label_mapping",
+]
