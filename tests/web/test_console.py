@@ -260,7 +260,7 @@ def test_old_ticket_still_dispatched_shows_overdue(client, operator):
 
 def test_queue_is_paged_most_important_first(client, operator, settings, monkeypatch):
     """R-PRIO: a long queue shows a page at a time; page 1 holds the most important tickets."""
-    monkeypatch.setattr("tickets.views.QUEUE_PAGE_SIZE", 3)
+    monkeypatch.setattr("tickets.views.monitoring.QUEUE_PAGE_SIZE", 3)
     normals = [f.TicketFactory(customer__tier="normal") for _ in range(3)]
     diamonds = [f.TicketFactory(customer__tier="diamond") for _ in range(2)]
     client.force_login(operator)

@@ -164,7 +164,7 @@ def test_dashboard_lists_are_bounded_but_totals_are_true(client, manager, monkey
     """At scale the dashboard lists the most important tickets and says how many there are in all."""
     from tickets.choices import TicketState
 
-    monkeypatch.setattr("tickets.views.DASHBOARD_LIST_LIMIT", 2)
+    monkeypatch.setattr("tickets.views.manager.DASHBOARD_LIST_LIMIT", 2)
     for _ in range(3):
         f.TicketFactory(customer__tier="gold", state=TicketState.JOINT_HANDLING)
     client.force_login(manager)

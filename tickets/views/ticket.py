@@ -1,28 +1,15 @@
-"""Server-rendered pages: monitoring console, field engineer's phone view, manager's dashboard, ticket page.
-
-Views are thin: they check who may see the page, shape input with a form, call one service and show
-its domain error (``tickets.errors.DomainError``) as a message with the error's HTTP status. A refused
-action changes nothing because the service refused it inside its transaction.
-"""
+"""The ticket page: its timeline and the actions the person may take on it."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django import forms as djforms
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -31,17 +18,15 @@ from django_fsm import can_proceed
 from staff.choices import RoomCode
 from staff.models import User
 
-from . import selectors, services
-from .choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, SiteKind, TicketState
-from .errors import DomainError
-from .forms import (
+from .. import selectors, services
+from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, SiteKind, TicketState
+from ..errors import DomainError
+from ..forms import (
     ArrivalForm,
     CancelForm,
     CloseForm,
-    CreateTicketForm,
     DialTestForm,
     ExplanationForm,
-    MatchCustomerForm,
     NoteForm,
     OverrideLeadRoomForm,
     PhoneCallForm,
@@ -51,208 +36,13 @@ from .forms import (
     RequiredNoteForm,
     ResolveForm,
     RestoreForm,
-    ReviewExplanationForm,
     SiteLeadForm,
-    customer_label,
 )
-from .models import Explanation, FaultTicket, PreArrivalCheck
-from .permissions import can, visible_tickets
-from .services.onsite import site_with_position
-
-
-# --------------------------------------------------------------------------- who may see which page
-def is_operator(user) -> bool:
-    return user.has_perm("tickets.dispatch_ticket")
-
-
-def is_manager(user) -> bool:
-    return user.has_perm("tickets.view_dashboard")
-
-
-def is_engineer(user) -> bool:
-    """Any field-engineer role: room, support or vendor engineer (they handle tickets and check in)."""
-    return user.has_perm("tickets.record_arrival") or user.has_perm("tickets.handle_ticket")
-
-
-def is_staff_reader(user) -> bool:
-    return user.has_perm("tickets.view_faultticket")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def page(check: Callable[[User], bool]):
-    """Log-in required, then ``check(user)``; htmx requests are sent to the log-in page as a whole."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                if _is_htmx(request):
-                    login = f"{reverse(settings.LOGIN_URL)}?next={request.headers.get('HX-Current-URL', '/')}"
-                    return HttpResponse(status=204, headers={"HX-Redirect": login})
-                return redirect_to_login(request.get_full_path())
-            if not check(request.user):
-                return render(request, "tickets/forbidden.html", status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next")
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-        return url
-    return default
-
-
-def _form_errors(form: djforms.Form) -> str:
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-    return "; ".join(parts)
-
-
-# --------------------------------------------------------------------------- home
-@page(lambda u: True)
-def home(request):
-    """Each person lands on their page: monitoring → console, managers/leaders → dashboard, engineers → phone."""
-    user = request.user
-    if is_operator(user):
-        return redirect("tickets:console")
-    if is_manager(user):
-        return redirect("tickets:dashboard")
-    if is_engineer(user):
-        return redirect("tickets:mine")
-    return render(request, "tickets/forbidden.html", status=403)
-
-
-# --------------------------------------------------------------------------- monitoring console
-QUEUE_PAGE_SIZE = 100
-TRIAGE_LIMIT = 50
-DASHBOARD_LIST_LIMIT = 50
-
-
-def _triage_context() -> dict:
-    """The triage rows, each with its match form; the customer list is read once, for one shared datalist."""
-    rows = list(selectors.triage_queue()[:TRIAGE_LIMIT])
-    customers = [(c.code, customer_label(c)) for c in selectors.customers_for_choice()] if rows else []
-    return {
-        "triage": [(ticket, MatchCustomerForm(prefix=f"t{ticket.pk}")) for ticket in rows],
-        "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT),
-        "customer_codes": customers,
-    }
-
-
-def _console_context(request, create_form=None):
-    return {
-        "create_form": create_form or CreateTicketForm(),
-        **_triage_context(),
-        "undispatched": list(selectors.undispatched()),
-        "phone_calls": list(selectors.pending_phone_calls()[:50]),
-        "broadcasts": list(selectors.recent_broadcasts()[:8]),
-        **_queue_context(request),
-    }
-
-
-def _queue_context(request):
-    """R-PRIO queue, a page at a time: the most important tickets come first, so page 1 is what matters."""
-    now = timezone.now()
-    page = Paginator(selectors.open_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"queue": list(page.object_list), "queue_page": page, "queue_total": page.paginator.count,
-            "now": now, "due_soon": now + selectors.DUE_SOON}
-
-
-@page(is_operator)
-@require_GET
-def console(request):
-    return render(request, "tickets/console.html", _console_context(request))
-
-
-@page(is_operator)
-@require_GET
-def console_queue(request):
-    return render(request, "tickets/partials/queue.html", _queue_context(request))
-
-
-@page(is_operator)
-@require_POST
-def create_ticket(request):
-    """A monitoring operator opens a ticket by hand (SPEC §3.1), dispatched at once when asked."""
-    form = CreateTicketForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return render(request, "tickets/console.html", _console_context(request, form), status=400)
-    data = form.cleaned_data
-    try:
-        ticket = services.create_ticket(
-            by=request.user, title=data["title"], occurred_at=data["occurred_at"], source=data["source"],
-            customer_id=data["customer"].pk if data["customer"] else None, circuit_id=data["circuit_id"].strip(),
-            category=data["category"], severity=data["severity"], outage=data["outage"],
-            description=data["description"], dispatch_now=data["dispatch_now"],
-        )
-    except DomainError as err:
-        messages.error(request, err.message)
-        return render(request, "tickets/console.html", _console_context(request, form), status=err.status_code)
-    messages.success(request, _("已创建工单 %(number)s（%(state)s）") % {
-        "number": ticket.number, "state": ticket.get_state_display()})
-    return redirect("tickets:detail", pk=ticket.pk)
-
-
-@page(is_operator)
-@require_POST
-def triage(request, pk):
-    """Triage an unmatched alarm: match the customer (its tier's policy applies), then dispatch (R-LEAD)."""
-    ticket = get_object_or_404(FaultTicket, pk=pk)
-    form = MatchCustomerForm(request.POST, prefix=f"t{pk}")
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return render(request, "tickets/console.html", _console_context(request), status=400)
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            ticket = services.match_customer(ticket_id=ticket.pk, by=request.user, customer_id=data["customer"].pk,
-                                             circuit_id=data["circuit_id"].strip())
-            if data["dispatch_now"]:
-                ticket = services.dispatch(ticket_id=ticket.pk, by=request.user)
-    except DomainError as err:
-        messages.error(request, err.message)
-        return render(request, "tickets/console.html", _console_context(request), status=err.status_code)
-    messages.success(request, _("工单 %(number)s 已匹配 %(customer)s（%(state)s）") % {
-        "number": ticket.number, "customer": ticket.customer.name, "state": ticket.get_state_display()})
-    return redirect(_next_url(request, reverse("tickets:console")))
-
-
-@page(is_staff_reader)
-@require_GET
-def broadcasts(request):
-    """Every status broadcast (R-BCAST), newest first."""
-    qs = selectors.recent_broadcasts()
-    number = request.GET.get("ticket", "").strip()
-    if number:
-        qs = qs.filter(ticket__number__icontains=number)
-    page_obj = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "tickets/broadcasts.html", {"page_obj": page_obj, "ticket_filter": number})
-
-
-# --------------------------------------------------------------------------- field engineer's phone view
-@page(is_engineer)
-@require_GET
-def mine(request):
-    mine_list, room_list = selectors.engineer_tickets(request.user)
-    ctx = {"mine": mine_list, "room": room_list, **_now_ctx()}
-    template = "tickets/partials/mine_list.html" if _is_htmx(request) else "tickets/mine.html"
-    return render(request, template, ctx)
-
-
-def _now_ctx():
-    now = timezone.now()
-    return {"now": now, "due_soon": now + selectors.DUE_SOON}
+from ..models import FaultTicket, PreArrivalCheck
+from ..permissions import can, visible_tickets
+from ..services.onsite import site_with_position
+from ._common import _form_errors, _next_url, is_staff_reader, page
+from .field import _now_ctx
 
 
 # --------------------------------------------------------------------------- ticket actions
@@ -560,108 +350,3 @@ def ticket_action(request, pk, action):
                       status=err.status_code)
     messages.success(request, message)
     return redirect(_next_url(request, reverse("tickets:detail", args=[pk])))
-
-
-# --------------------------------------------------------------------------- manager's dashboard
-def _dashboard_context() -> dict:
-    now = timezone.now()
-    stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
-    today, week = selectors.start_of_day(now), selectors.start_of_week(now)
-    series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
-    counts = selectors.open_counts_by_tier_and_state()
-    breached_open = list(selectors.breached_open_tickets()[:DASHBOARD_LIST_LIMIT])
-    return {
-        "now": now,
-        "due_soon": now + selectors.DUE_SOON,
-        "counts": counts,
-        "joint": selectors.joint_handling_tickets(limit=DASHBOARD_LIST_LIMIT),
-        "joint_total": counts["by_state"].get(TicketState.JOINT_HANDLING, 0),
-        "breached_open": breached_open,
-        "breached_open_total": selectors.bounded_count(
-            breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
-        "breaches_today": selectors.breaches_since(today),
-        "breaches_week": selectors.breaches_since(week),
-        "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],
-        "chart": _chart(series),
-        "sweep": selectors.last_sweep(stale_after, now),
-        "explanations": selectors.explanations_awaiting(),
-        "review_form": ReviewExplanationForm(),
-    }
-
-
-def _chart(series: selectors.Series) -> dict:
-    """Coordinates of the open/breached lines for the inline SVG (drawn on the server, no chart library)."""
-    width, height, pad_l, pad_b, pad_t = 640, 200, 34, 22, 10
-    span = (series.end - series.start).total_seconds() or 1
-    peak = max(series.peak, 1)
-
-    def xy(t, n):
-        x = pad_l + (width - pad_l - 6) * (t - series.start).total_seconds() / span
-        y = pad_t + (height - pad_t - pad_b) * (1 - n / peak)
-        return round(x, 1), round(y, 1)
-
-    open_pts = " ".join(f"{x},{y}" for x, y in (xy(t, o) for t, o, _b in series.points))
-    breach_pts = " ".join(f"{x},{y}" for x, y in (xy(t, b) for t, _o, b in series.points))
-    ticks = []
-    day = selectors.start_of_day(series.start) + timedelta(days=1)
-    while day <= series.end:
-        ticks.append({"x": xy(day, 0)[0], "label": timezone.localtime(day).strftime("%m-%d")})
-        day += timedelta(days=1)
-    y_ticks = [{"y": xy(series.start, v)[1], "label": v} for v in sorted({0, peak // 2, peak})]
-    last = series.points[-1]
-    return {"width": width, "height": height, "open": open_pts, "breached": breach_pts, "x_ticks": ticks,
-            "y_ticks": y_ticks, "pad_l": pad_l, "base_y": height - pad_b, "last_open": last[1],
-            "last_breached": last[2], "end_x": xy(series.end, 0)[0]}
-
-
-@page(is_manager)
-@require_GET
-def dashboard(request):
-    if _is_htmx(request) and request.GET.get("part") == "explanations":
-        return render(request, "tickets/partials/explanations.html",
-                      {"explanations": selectors.explanations_awaiting()})
-    template = "tickets/partials/dashboard_panel.html" if _is_htmx(request) else "tickets/dashboard.html"
-    return render(request, template, _dashboard_context())
-
-
-@page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
-@require_POST
-def explanation_review(request, pk):
-    """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
-    explanation = get_object_or_404(Explanation, pk=pk)
-    form = ReviewExplanationForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back_with_error(request, 400)
-    data = form.cleaned_data
-    try:
-        services.review_explanation(explanation_id=explanation.pk, by=request.user,
-                                    approve=data["decision"] == "approve", note=data["note"])
-    except DomainError as err:
-        messages.error(request, err.message)
-        return _back_with_error(request, err.status_code)
-    if data["decision"] == "approve":
-        messages.success(request, _("工单 %(number)s 的故障解释已审核通过") % {"number": explanation.ticket.number})
-    else:
-        messages.success(request, _("工单 %(number)s 的故障解释已退回") % {"number": explanation.ticket.number})
-    return redirect(_next_url(request, reverse("tickets:dashboard")))
-
-
-@page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
-@require_POST
-def explanation_release(request, pk):
-    """R-EXPLAIN: only an approved explanation is released to the customer."""
-    explanation = get_object_or_404(Explanation, pk=pk)
-    try:
-        services.release_explanation(explanation_id=explanation.pk, by=request.user)
-    except DomainError as err:
-        messages.error(request, err.message)
-        return _back_with_error(request, err.status_code)
-    messages.success(request, _("工单 %(number)s 的故障解释已发布给客户") % {"number": explanation.ticket.number})
-    return redirect(_next_url(request, reverse("tickets:dashboard")))
-
-
-def _back_with_error(request, status: int) -> HttpResponse:
-    if is_manager(request.user):
-        return render(request, "tickets/dashboard.html", _dashboard_context(), status=status)
-    return render(request, "tickets/forbidden.html", status=status)

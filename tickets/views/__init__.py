@@ -1,0 +1,15 @@
+"""Server-rendered pages: monitoring console, field engineer's phone view, manager's dashboard, ticket page.
+
+Views are thin: they check who may see the page, shape input with a form, call one service and show
+its domain error (``tickets.errors.DomainError``) as a message with the error's HTTP status. A refused
+action changes nothing because the service refused it inside its transaction.
+"""
+from .field import mine
+from .manager import dashboard, explanation_release, explanation_review
+from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
+from .ticket import available_actions, ticket_action, ticket_detail
+
+__all__ = [
+    "available_actions", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
+    "explanation_release", "explanation_review", "home", "mine", "ticket_action", "ticket_detail", "triage",
+]

@@ -1,0 +1,73 @@
+"""What every page shares: who may see it, the page decorator, redirects and error messages."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django import forms as djforms
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from staff.models import User
+
+
+# --------------------------------------------------------------------------- who may see which page
+def is_operator(user) -> bool:
+    return user.has_perm("tickets.dispatch_ticket")
+
+
+def is_manager(user) -> bool:
+    return user.has_perm("tickets.view_dashboard")
+
+
+def is_engineer(user) -> bool:
+    """Any field-engineer role: room, support or vendor engineer (they handle tickets and check in)."""
+    return user.has_perm("tickets.record_arrival") or user.has_perm("tickets.handle_ticket")
+
+
+def is_staff_reader(user) -> bool:
+    return user.has_perm("tickets.view_faultticket")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page(check: Callable[[User], bool]):
+    """Log-in required, then ``check(user)``; htmx requests are sent to the log-in page as a whole."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                if _is_htmx(request):
+                    login = f"{reverse(settings.LOGIN_URL)}?next={request.headers.get('HX-Current-URL', '/')}"
+                    return HttpResponse(status=204, headers={"HX-Redirect": login})
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                return render(request, "tickets/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    url = request.POST.get("next") or request.GET.get("next")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return default
+
+
+def _form_errors(form: djforms.Form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return "; ".join(parts)

@@ -1,0 +1,24 @@
+"""The field engineer's phone view: my tickets and my room's."""
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .. import selectors
+from ._common import _is_htmx, is_engineer, page
+
+
+# --------------------------------------------------------------------------- field engineer's phone view
+@page(is_engineer)
+@require_GET
+def mine(request):
+    mine_list, room_list = selectors.engineer_tickets(request.user)
+    ctx = {"mine": mine_list, "room": room_list, **_now_ctx()}
+    template = "tickets/partials/mine_list.html" if _is_htmx(request) else "tickets/mine.html"
+    return render(request, template, ctx)
+
+
+def _now_ctx():
+    now = timezone.now()
+    return {"now": now, "due_soon": now + selectors.DUE_SOON}

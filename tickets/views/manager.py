@@ -1,0 +1,129 @@
+"""The manager's escalation dashboard and the R-EXPLAIN review queue."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import selectors, services
+from ..choices import TicketState
+from ..errors import DomainError
+from ..forms import (
+    ReviewExplanationForm,
+)
+from ..models import Explanation
+from ._common import _form_errors, _is_htmx, _next_url, is_manager, page
+
+DASHBOARD_LIST_LIMIT = 50
+
+
+# --------------------------------------------------------------------------- manager's dashboard
+def _dashboard_context() -> dict:
+    now = timezone.now()
+    stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
+    today, week = selectors.start_of_day(now), selectors.start_of_week(now)
+    series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
+    counts = selectors.open_counts_by_tier_and_state()
+    breached_open = list(selectors.breached_open_tickets()[:DASHBOARD_LIST_LIMIT])
+    return {
+        "now": now,
+        "due_soon": now + selectors.DUE_SOON,
+        "counts": counts,
+        "joint": selectors.joint_handling_tickets(limit=DASHBOARD_LIST_LIMIT),
+        "joint_total": counts["by_state"].get(TicketState.JOINT_HANDLING, 0),
+        "breached_open": breached_open,
+        "breached_open_total": selectors.bounded_count(
+            breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
+        "breaches_today": selectors.breaches_since(today),
+        "breaches_week": selectors.breaches_since(week),
+        "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],
+        "chart": _chart(series),
+        "sweep": selectors.last_sweep(stale_after, now),
+        "explanations": selectors.explanations_awaiting(),
+        "review_form": ReviewExplanationForm(),
+    }
+
+
+def _chart(series: selectors.Series) -> dict:
+    """Coordinates of the open/breached lines for the inline SVG (drawn on the server, no chart library)."""
+    width, height, pad_l, pad_b, pad_t = 640, 200, 34, 22, 10
+    span = (series.end - series.start).total_seconds() or 1
+    peak = max(series.peak, 1)
+
+    def xy(t, n):
+        x = pad_l + (width - pad_l - 6) * (t - series.start).total_seconds() / span
+        y = pad_t + (height - pad_t - pad_b) * (1 - n / peak)
+        return round(x, 1), round(y, 1)
+
+    open_pts = " ".join(f"{x},{y}" for x, y in (xy(t, o) for t, o, _b in series.points))
+    breach_pts = " ".join(f"{x},{y}" for x, y in (xy(t, b) for t, _o, b in series.points))
+    ticks = []
+    day = selectors.start_of_day(series.start) + timedelta(days=1)
+    while day <= series.end:
+        ticks.append({"x": xy(day, 0)[0], "label": timezone.localtime(day).strftime("%m-%d")})
+        day += timedelta(days=1)
+    y_ticks = [{"y": xy(series.start, v)[1], "label": v} for v in sorted({0, peak // 2, peak})]
+    last = series.points[-1]
+    return {"width": width, "height": height, "open": open_pts, "breached": breach_pts, "x_ticks": ticks,
+            "y_ticks": y_ticks, "pad_l": pad_l, "base_y": height - pad_b, "last_open": last[1],
+            "last_breached": last[2], "end_x": xy(series.end, 0)[0]}
+
+
+@page(is_manager)
+@require_GET
+def dashboard(request):
+    if _is_htmx(request) and request.GET.get("part") == "explanations":
+        return render(request, "tickets/partials/explanations.html",
+                      {"explanations": selectors.explanations_awaiting()})
+    template = "tickets/partials/dashboard_panel.html" if _is_htmx(request) else "tickets/dashboard.html"
+    return render(request, template, _dashboard_context())
+
+
+@page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
+@require_POST
+def explanation_review(request, pk):
+    """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
+    explanation = get_object_or_404(Explanation, pk=pk)
+    form = ReviewExplanationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back_with_error(request, 400)
+    data = form.cleaned_data
+    try:
+        services.review_explanation(explanation_id=explanation.pk, by=request.user,
+                                    approve=data["decision"] == "approve", note=data["note"])
+    except DomainError as err:
+        messages.error(request, err.message)
+        return _back_with_error(request, err.status_code)
+    if data["decision"] == "approve":
+        messages.success(request, _("工单 %(number)s 的故障解释已审核通过") % {"number": explanation.ticket.number})
+    else:
+        messages.success(request, _("工单 %(number)s 的故障解释已退回") % {"number": explanation.ticket.number})
+    return redirect(_next_url(request, reverse("tickets:dashboard")))
+
+
+@page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
+@require_POST
+def explanation_release(request, pk):
+    """R-EXPLAIN: only an approved explanation is released to the customer."""
+    explanation = get_object_or_404(Explanation, pk=pk)
+    try:
+        services.release_explanation(explanation_id=explanation.pk, by=request.user)
+    except DomainError as err:
+        messages.error(request, err.message)
+        return _back_with_error(request, err.status_code)
+    messages.success(request, _("工单 %(number)s 的故障解释已发布给客户") % {"number": explanation.ticket.number})
+    return redirect(_next_url(request, reverse("tickets:dashboard")))
+
+
+def _back_with_error(request, status: int) -> HttpResponse:
+    if is_manager(request.user):
+        return render(request, "tickets/dashboard.html", _dashboard_context(), status=status)
+    return render(request, "tickets/forbidden.html", status=status)
