@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets.api.authentication import API_AUTHENTICATION
+from supportdesk.core.api.authentication import API_AUTHENTICATION
 
 
 class Ping(APIView):

@@ -6,17 +6,17 @@ from django.contrib.auth.models import Group, Permission
 
 from .choices import Role
 
+_C = "customers."
 _T = "tickets."
 _V = "visits."
 _VIEW_TICKETS = [
     _T + p
     for p in (
-        "view_faultticket", "view_customer", "view_circuit", "view_alarm", "view_deadline",
+        "view_faultticket", "view_alarm", "view_deadline",
         "view_escalation", "view_broadcast", "view_arrival", "view_progressnote", "view_ticketevent",
-        "view_explanation", "view_phonenotification", "view_dialtest", "view_escalationpolicy",
-        "view_site", "view_contact",
+        "view_explanation", "view_phonenotification", "view_dialtest",
     )
-]
+] + [_C + p for p in ("view_customer", "view_circuit", "view_escalationpolicy", "view_site", "view_contact")]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.MONITORING_OPERATOR: _VIEW_TICKETS + [

@@ -52,13 +52,14 @@ INSTALLED_APPS = [
     "axes",
     "health_check",
     "staff",
+    "customers",
     "tickets",
     "visits",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "tickets.api.middleware.ApiJsonErrorsMiddleware",
+    "supportdesk.core.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -217,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API ---------------------------------------------------------------
+# The API token model (supportdesk.core.api.authentication finds it by name).
+API_CLIENT_MODEL = "staff.ApiClient"
+# How far in the future a reported time (an alarm's raised_at, an arrival) may lie: clocks drift.
+CLOCK_SKEW = timedelta(minutes=5)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -229,8 +235,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
 }
 DRF_STANDARDIZED_ERRORS = {
-    # Domain errors (tickets.errors) get the same error body; no traceback reaches a client, DEBUG or not.
-    "EXCEPTION_HANDLER_CLASS": "tickets.api.exceptions.ApiExceptionHandler",
+    # Domain errors (supportdesk.core.errors) get the same error body; no traceback reaches a client, DEBUG or not.
+    "EXCEPTION_HANDLER_CLASS": "supportdesk.core.api.exceptions.ApiExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
 }
 SPECTACULAR_SETTINGS = {

@@ -5,19 +5,12 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from customers import models as cm
+from customers.choices import ServiceType, Tier
 from staff.choices import Role, RoomCode, RoomKind
 from staff.models import DutyShift, Room, RoomMembership, User, Vendor, WebhookEndpoint
 from tickets import models as m
-from tickets.choices import (
-    AlarmCategory,
-    DeadlineKind,
-    ExplanationState,
-    Outage,
-    ServiceType,
-    Severity,
-    TicketState,
-    Tier,
-)
+from tickets.choices import AlarmCategory, DeadlineKind, ExplanationState, Outage, Severity, TicketState
 
 
 def room(code: str) -> Room:
@@ -116,7 +109,7 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
 
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = m.Customer
+        model = cm.Customer
 
     code = factory.Sequence(lambda n: f"C{n:05d}")
     name = factory.Sequence(lambda n: f"集团客户{n}")
@@ -125,7 +118,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = m.Contact
+        model = cm.Contact
 
     customer = factory.SubFactory(CustomerFactory)
     name = "张工"
@@ -134,7 +127,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 class SiteFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = m.Site
+        model = cm.Site
 
     customer = factory.SubFactory(CustomerFactory)
     address = factory.Sequence(lambda n: f"深圳市福田区深南大道{n}号")
@@ -144,7 +137,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
 
 class CircuitFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = m.Circuit
+        model = cm.Circuit
 
     circuit_id = factory.Sequence(lambda n: f"SZ-DL-{n:05d}")
     customer = factory.SubFactory(CustomerFactory)
@@ -154,7 +147,7 @@ class CircuitFactory(factory.django.DjangoModelFactory):
 
 class EscalationPolicyFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = m.EscalationPolicy
+        model = cm.EscalationPolicy
         django_get_or_create = ("tier",)
 
     tier = Tier.GOLD
@@ -187,7 +180,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     state = TicketState.NEW
     policy = factory.LazyAttribute(
-        lambda o: m.EscalationPolicy.objects.get(tier=o.tier).snapshot()
+        lambda o: cm.EscalationPolicy.objects.get(tier=o.tier).snapshot()
     )
 
 

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer, Site
 from staff.models import Room, User
 from tests import factories as f
 from tickets import services
-from tickets.models import Customer, Site
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db

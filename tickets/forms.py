@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.models import Customer
+from customers.selectors import customers_for_choice
 from staff.choices import RoomCode
 
 from .choices import (
@@ -21,7 +23,7 @@ from .choices import (
     SiteKind,
     TicketSource,
 )
-from .models import Customer, PreArrivalCheck
+from .models import PreArrivalCheck
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -58,7 +60,6 @@ class CreateTicketForm(forms.Form):
     dispatch_now = forms.BooleanField(label=_("立即派单"), required=False, initial=True)
 
     def __init__(self, *args, **kwargs):
-        from .selectors import customers_for_choice
 
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers_for_choice()

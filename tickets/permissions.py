@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 
 from staff.choices import RoomCode
 from staff.models import User
-
-from .errors import NotPermitted
+from supportdesk.core.errors import NotPermitted
 
 # action -> permission codename(s) of the tickets app (any one suffices)
 _PERMS = {

@@ -8,37 +8,27 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Case,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.utils import timezone
 
+from customers.choices import Tier
+from customers.selectors import tier_rank
 from staff.models import User
 
-from .choices import (
-    OPEN_STATES,
-    TIER_RANK,
-    EscalationKind,
-    ExplanationState,
-    TicketState,
-    Tier,
-)
+from .choices import OPEN_STATES, EscalationKind, ExplanationState, TicketState
 from .models import (
     Arrival,
     Broadcast,
-    Customer,
     Deadline,
     Escalation,
     Explanation,
@@ -55,16 +45,11 @@ DUE_SOON = timedelta(minutes=15)
 _PENDING = Q(deadlines__met_at__isnull=True, deadlines__breached_at__isnull=True, deadlines__cancelled_at__isnull=True)
 
 
-def _tier_rank():
-    return Case(*[When(tier=t, then=Value(r)) for t, r in TIER_RANK.items()], default=Value(9),
-                output_field=IntegerField())
-
-
 def _with_deadline_state(qs: QuerySet) -> QuerySet:
     """``next_due``: the nearest pending deadline; ``has_breach``: a deadline of this round was breached."""
     breached = Deadline.objects.filter(ticket=OuterRef("pk"), round=OuterRef("round"), breached_at__isnull=False)
     return qs.annotate(
-        tier_rank=_tier_rank(),
+        tier_rank=tier_rank(),
         next_due=Min("deadlines__due_at", filter=_PENDING),
         has_breach=Exists(breached),
     )
@@ -93,10 +78,6 @@ def pending_phone_calls() -> QuerySet:
             .exclude(answered=True)
             .select_related("ticket", "ticket__customer", "room")
             .order_by("ticket__occurred_at", "room_id"))
-
-
-def customers_for_choice() -> QuerySet:
-    return Customer.objects.annotate(tier_rank=_tier_rank()).order_by("tier_rank", "code")
 
 
 def recent_broadcasts() -> QuerySet:

@@ -5,9 +5,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.models import Customer
 from staff.models import User
 from tickets.choices import AlarmCategory, Outage, Severity
-from tickets.models import Customer, FaultTicket
+from tickets.models import FaultTicket
 
 from .choices import CallDirection, DocumentKind, ParticipantKind, VisitKind
 from .models import ChecklistTemplate, DocumentTemplate

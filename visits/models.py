@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from supportdesk.events import EventRecord
-from tickets.choices import Tier
+from customers.choices import Tier
+from supportdesk.core.events import EventRecord
 
 from .choices import (
     UPCOMING_STATES,
@@ -119,7 +119,7 @@ class Visit(ConcurrentTransitionMixin, models.Model):
 
     number = models.CharField(_("拜访编号"), max_length=32, unique=True)
     customer = models.ForeignKey(
-        "tickets.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="visits"
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="visits"
     )
     kind = models.CharField(_("拜访类型"), max_length=32, choices=VisitKind.choices)
     state = FSMField(_("状态"), max_length=16, choices=VisitState.choices, default=VisitState.PLANNED, protected=True)

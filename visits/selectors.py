@@ -8,8 +8,8 @@ from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Max, Mi
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tickets.choices import TIER_RANK, Tier
-from tickets.models import Customer
+from customers.choices import TIER_RANK, Tier
+from customers.models import Customer
 
 from .choices import UPCOMING_STATES, ParticipantKind, ReminderKind, VisitState
 from .models import AppointmentCall, Visit, VisitParticipant, VisitPolicy, VisitProblem

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from tickets.errors import DomainError
+from supportdesk.core.errors import DomainError
 from tickets.models import FaultTicket
 
 from . import forms, selectors, services
@@ -253,7 +253,7 @@ def _problem(request, visit, form):
 def _link_ticket(request, visit, form):
     ticket = FaultTicket.objects.filter(number=form.cleaned_data["number"].strip()).first()
     if ticket is None:
-        from tickets.errors import ValidationFailed
+        from supportdesk.core.errors import ValidationFailed
 
         raise ValidationFailed.of("number", _("工单不存在"))
     services.link_ticket(visit_id=visit.pk, by=request.user, ticket_id=ticket.pk)

@@ -2,9 +2,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from supportdesk.core import errors
+from supportdesk.core.api.exceptions import to_api_exception
 from tests.api.conftest import noc_client
-from tickets import errors
-from tickets.api.exceptions import to_api_exception
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_a_crash_is_a_json_500_without_a_traceback(monkeypatch, settings, debug)
 def test_a_crash_outside_a_drf_view_under_api_is_json(monkeypatch):
     from django.test import RequestFactory
 
-    from tickets.api.middleware import ApiJsonErrorsMiddleware
+    from supportdesk.core.api.middleware import ApiJsonErrorsMiddleware
 
     middleware = ApiJsonErrorsMiddleware(lambda request: None)
     response = middleware.process_exception(RequestFactory().get("/api/v1/x/"), RuntimeError("internals"))

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from customers.models import Customer
 from tests import factories as f
 from tickets.choices import TicketSource
-from tickets.models import Customer
 from visits import services
 from visits.choices import ParticipantKind, VisitEventKind, VisitState
 from visits.models import AppointmentCall, Visit, VisitParticipant, VisitProblem

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tickets.models import Circuit, Contact, Customer, Site
+from customers.models import Circuit, Contact, Customer, Site
 
 pytestmark = pytest.mark.django_db
 

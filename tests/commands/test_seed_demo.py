@@ -3,9 +3,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from customers.models import Circuit, Customer
 from staff.choices import Role
 from staff.models import Room, User
-from tickets.models import Alarm, Circuit, Customer, FaultTicket
+from tickets.models import Alarm, FaultTicket
 
 pytestmark = pytest.mark.django_db
 

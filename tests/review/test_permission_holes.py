@@ -1,11 +1,11 @@
 """Who may act on a ticket: the holes a vendor, another room or a bystander could use."""
 import pytest
 
+from supportdesk.core.errors import NotPermitted
 from tests import factories as f
 from tests.tickets.helpers import crew, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState as S
-from tickets.errors import NotPermitted
 
 pytestmark = pytest.mark.django_db
 

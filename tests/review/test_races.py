@@ -8,11 +8,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from staff.choices import RoomCode
+from supportdesk.core.errors import Conflict, TransitionNotAllowed
 from tests import factories as f
 from tests.tickets.helpers import alarm_in, crew, fresh
 from tickets import services
 from tickets.choices import TicketState as S
-from tickets.errors import Conflict, TransitionNotAllowed
 from tickets.models import Arrival, Explanation, FaultTicket, TicketEvent
 
 

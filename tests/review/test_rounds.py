@@ -5,10 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from supportdesk.core.errors import ValidationFailed
 from tests import factories as f
 from tickets import services
 from tickets.choices import EscalationKind, TicketState
-from tickets.errors import ValidationFailed
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db

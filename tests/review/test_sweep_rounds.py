@@ -4,11 +4,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from customers.models import EscalationPolicy
 from tests import factories as f
 from tests.tickets.helpers import alarm_in, crew, fresh
 from tickets import services
 from tickets.choices import TicketState as S
-from tickets.models import Broadcast, Deadline, EscalationPolicy
+from tickets.models import Broadcast, Deadline
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ from django.db import connection
 from django.utils import timezone
 
 from staff.choices import RoomCode
+from supportdesk.core.errors import Conflict, TransitionNotAllowed
 from tests import factories as f
 from tickets import services
 from tickets.choices import TicketState
-from tickets.errors import Conflict, TransitionNotAllowed
 from tickets.models import Alarm, FaultTicket, TicketEvent
 
 from .helpers import alarm_in, crew, fresh, ticket_in

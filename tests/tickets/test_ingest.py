@@ -4,12 +4,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from customers.models import EscalationPolicy
 from staff.models import Channel, Delivery
+from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
 from tickets import services
 from tickets.choices import TicketState
-from tickets.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
-from tickets.models import Alarm, Deadline, EscalationPolicy, FaultTicket, PhoneNotification, TicketEvent
+from tickets.models import Alarm, Deadline, FaultTicket, PhoneNotification, TicketEvent
 
 from .helpers import alarm_in, crew, event_count, fresh, ingest, snapshot, ticket_in
 

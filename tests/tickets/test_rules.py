@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
 from tickets import services
 from tickets.choices import TicketState
-from tickets.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.models import Broadcast, Deadline, Escalation, SiteMember, TicketEvent
 
 from .helpers import crew, fresh, ingest, snapshot, ticket_in

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from supportdesk.core.errors import Conflict, TransitionNotAllowed, ValidationFailed
 from tickets import services
 from tickets.choices import TicketState
-from tickets.errors import Conflict, TransitionNotAllowed, ValidationFailed
 from tickets.models import FaultTicket, TicketEvent
 
 from .helpers import crew, event_count, fresh, new_ticket, release_explanation, snapshot, ticket_in

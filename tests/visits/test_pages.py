@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
 
+from supportdesk.core import hooks
 from tests import factories as f
 from visits import services
 from visits.choices import VisitKind, VisitState
@@ -121,7 +122,7 @@ def test_anonymous_is_sent_to_log_in(client):
     assert response.status_code == 302 and "login" in response.url
 
 
-def test_dashboard_panel_tag_shows_overdue_customers_and_follow_ups(eng):
+def test_dashboard_panel_shows_overdue_customers_and_follow_ups(eng):
     overdue_customer = f.CustomerFactory(tier="diamond")
     type(overdue_customer).objects.filter(pk=overdue_customer.pk).update(
         created_at=timezone.now() - timedelta(days=90))
@@ -131,7 +132,8 @@ def test_dashboard_panel_tag_shows_overdue_customers_and_follow_ups(eng):
     type(problem).objects.filter(pk=problem.pk).update(due_date=timezone.localdate() - timedelta(days=2))
     request = RequestFactory().get("/dashboard/")
     request.user = f.support_manager()
-    html = Template("{% load visits_tags %}{% visits_dashboard_panel %}").render(Context({"request": request}))
+    panel = next(p for p in hooks.dashboard_panels() if p.key == "visits")
+    html = render_to_string(panel.template, panel.render_context(request), request=request)
     assert overdue_customer.name in html
     assert "备件未到" in html
 

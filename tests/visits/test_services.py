@@ -4,10 +4,10 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from supportdesk.core.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
 from tickets import services as ticket_services
 from tickets.choices import TicketSource, TicketState
-from tickets.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 from visits import services
 from visits.choices import DocumentState, ParticipantKind, VisitEventKind, VisitKind, VisitState
 from visits.models import ChecklistTemplate, DocumentTemplate, Visit, VisitProblem

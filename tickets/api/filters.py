@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import django_filters
 
+from customers.choices import Tier
 from staff.choices import RoomCode
 
-from ..choices import TicketState, Tier
+from ..choices import TicketState
 from ..models import FaultTicket
 from .queries import overdue_condition
 

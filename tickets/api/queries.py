@@ -4,7 +4,9 @@ from __future__ import annotations
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from ..choices import OPEN_STATES, TIER_RANK, DeadlineKind
+from customers.choices import TIER_RANK
+
+from ..choices import OPEN_STATES, DeadlineKind
 from ..models import (
     Alarm,
     Arrival,

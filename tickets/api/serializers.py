@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from staff.choices import RoomCode
+from supportdesk.core.services import in_future
 
 from ..choices import (
     AlarmCategory,
@@ -35,7 +36,6 @@ from ..models import (
     TicketEvent,
     TicketRoom,
 )
-from ..services.ingest import CLOCK_SKEW
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ class NotInFutureMixin:
     future_error = "is in the future"
 
     def not_in_future(self, value: datetime) -> datetime:
-        if value > timezone.now() + CLOCK_SKEW:
+        if in_future(value):
             raise serializers.ValidationError(self.future_error, code="future")
         return value
 

@@ -1,7 +1,7 @@
 """The NOC REST API (CONTRACT.md): thin views that parse, call one service, and answer.
 
 Every write goes through ``tickets.services``; a ``DomainError`` raised there becomes the API's error body
-(``tickets.api.exceptions``): 400 for bad input, 403 when the caller may not, 404, 409 for a transition the
+(``supportdesk.core.api.exceptions``): 400 for bad input, 403 when the caller may not, 404, 409 for a transition the
 current state does not allow or a ticket that changed under the caller.
 """
 from __future__ import annotations
@@ -16,16 +16,16 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from staff.models import ApiScope
+from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
+from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
+from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
 
 from .. import services
 from ..choices import Transition
 from ..models import Alarm, Explanation, FaultTicket, PhoneNotification
 from ..permissions import visible_tickets
 from . import queries
-from .authentication import API_AUTHENTICATION, api_client
-from .exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from .filters import TicketFilter
-from .permissions import PERSON_ONLY, ApiAccess
 from .serializers import (
     AlarmClearIn,
     AlarmClearResult,
@@ -73,7 +73,9 @@ class ApiView(generics.GenericAPIView):
     filter_backends = []
     # HTTP method -> the API client scope it needs (PERSON_ONLY: people only)
     scopes: dict[str, str | None] = {}
-    # the permission a person needs before the service is even asked (None: the service decides)
+    # the permission a person needs to read, and to write before the service is even asked (None: the service decides)
+    read_permission = "tickets.view_faultticket"
+    read_refused = "You may not view tickets."
     people_permission: str | None = None
 
     def actor(self):

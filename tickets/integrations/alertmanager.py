@@ -21,8 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from supportdesk.core.errors import DomainError, NotPermitted, ValidationFailed, raise_field_errors
+
 from ..choices import AlarmCategory, Outage, Severity
-from ..errors import DomainError, NotPermitted, ValidationFailed
 from ..models import ALARM_FIELDS_FROM_LABELS, MAPPED_VALUE_CHOICES, Alarm, AlarmIntegration, IntegrationKind
 from ..services import AlarmIn, clear_alarm, ingest_alarm
 
@@ -171,9 +172,7 @@ def parse_webhook(body) -> Webhook:
     group_status = body.get("status")
     if group_status is not None and group_status not in (FIRING, RESOLVED):
         errors["status"] = ["must be \"firing\" or \"resolved\""]
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    raise_field_errors(errors)
     hook = Webhook(alerts=[], problems=[], receiver=_clean_text(body.get("receiver") or ""),
                    group_key=_clean_text(body.get("groupKey") or ""),
                    external_url=_clean_text(body.get("externalURL") or ""))
@@ -347,8 +346,7 @@ def receive_webhook(*, body, integration: AlarmIntegration | None = None, client
     if hook.problems and not hook.alerts:
         count_receipt(integration, received=0, rejected=len(hook.problems))
         errors = {f"alerts.{p.index}.{attr}": messages for p in hook.problems for attr, messages in p.errors.items()}
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+        raise ValidationFailed.from_errors(errors)
     mapping = LabelMapping.of(integration)
     name = integration.name if integration else (client.name if client is not None else "")
     source = f"alertmanager:{name}" if name else "alertmanager"

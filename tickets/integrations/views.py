@@ -11,9 +11,9 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from staff.models import ApiScope
+from supportdesk.core.api.authentication import api_client
+from supportdesk.core.api.exceptions import ErrorResponse400Serializer
 
-from ..api.authentication import api_client
-from ..api.exceptions import ErrorResponse400Serializer
 from ..api.views import ApiView
 from ..models import Alarm
 from . import alertmanager

@@ -27,7 +27,7 @@ POLICIES = {
 def ensure(room_model=None, policy_model=None) -> None:
     if room_model is None:
         from staff.models import Room as room_model
-        from tickets.models import EscalationPolicy as policy_model
+        from customers.models import EscalationPolicy as policy_model
     for code, name, kind in ROOMS:
         room = room_model.objects.filter(code=code).first()
         if room is None:

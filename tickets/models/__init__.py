@@ -4,7 +4,6 @@ Models hold data, constraints and the transitions; every write goes through
 ``tickets.services``. No I/O happens here.
 """
 from .clocks import Broadcast, Deadline, Escalation, SweepRun
-from .customers import Circuit, Contact, Customer, EscalationPolicy, Site
 from .integrations import (
     ALARM_FIELDS_FROM_LABELS,
     MAPPED_VALUE_CHOICES,
@@ -25,8 +24,8 @@ from .work import (
 )
 
 __all__ = [
-    "ALARM_FIELDS_FROM_LABELS", "MAPPED_VALUE_CHOICES", "Alarm", "AlarmIntegration", "Arrival", "Broadcast", "Circuit",
-    "Contact", "Customer", "Deadline", "DialTest", "Escalation", "EscalationPolicy", "Explanation", "FaultTicket",
-    "IntegrationKind", "PhoneNotification", "PreArrivalCheck", "ProgressNote", "Site", "SiteMember", "SweepRun",
+    "ALARM_FIELDS_FROM_LABELS", "MAPPED_VALUE_CHOICES", "Alarm", "AlarmIntegration", "Arrival", "Broadcast",
+    "Deadline", "DialTest", "Escalation", "Explanation", "FaultTicket",
+    "IntegrationKind", "PhoneNotification", "PreArrivalCheck", "ProgressNote", "SiteMember", "SweepRun",
     "TicketEvent", "TicketRoom", "default_label_mapping",
 ]

@@ -134,6 +134,8 @@ class SweepRun(models.Model):
     missed_slots = models.PositiveIntegerField(_("错过的发布时段"), default=0)
     deliveries_requeued = models.PositiveIntegerField(_("重新投递"), default=0)
     origin = models.CharField(_("来源"), max_length=32, default="beat")
+    # the counts of the steps other apps add to the sweep (supportdesk.core.hooks.register_sweep_step)
+    steps = models.JSONField(_("其他巡检步骤"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-finished_at"]

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from customers.choices import Tier
+from customers.models import Circuit, Customer
 from staff.models import Room, Vendor
 
 from ..choices import (
@@ -25,9 +27,7 @@ from ..choices import (
     SiteKind,
     TicketSource,
     TicketState,
-    Tier,
 )
-from .customers import Circuit, Customer
 
 User = settings.AUTH_USER_MODEL
 

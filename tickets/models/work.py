@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from staff.models import Room, Vendor
-from supportdesk.events import EventRecord
+from supportdesk.core.events import EventRecord
 
 from ..choices import (
     DialTestMethod,

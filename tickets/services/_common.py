@@ -1,35 +1,24 @@
-"""Plumbing shared by the ticket services: locking, versions and the event log."""
+"""Plumbing shared by the ticket services: the core helpers (``supportdesk.core.services``) bound to tickets."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from staff.models import User
+from supportdesk.core.services import actor_label, lock_row, save_versioned
+from supportdesk.core.services import record_event as _record_event
 
-from ..errors import Conflict, NotFound
 from ..models import FaultTicket, TicketEvent
 
-
-def actor_label(by: User | None, via: str = "") -> str:
-    if by is not None:
-        return by.get_username()
-    return via or "system"
+__all__ = ["actor_label", "lock_ticket", "record_event", "save_ticket"]
 
 
 def lock_ticket(ticket_id: int, *, expected_version: int | None = None) -> FaultTicket:
     """Lock the ticket row for this transaction; refuse a caller who saw an older version."""
-    try:
-        ticket = FaultTicket.objects.select_for_update(of=("self",)).select_related(
-            "customer", "lead_room", "circuit"
-        ).get(pk=ticket_id)
-    except FaultTicket.DoesNotExist:
-        raise NotFound(f"ticket {ticket_id} does not exist") from None
-    if expected_version is not None and ticket.version != expected_version:
-        raise Conflict(
-            f"ticket {ticket.number} changed under you: version {ticket.version}, you had {expected_version}"
-        )
-    return ticket
+    return lock_row(
+        FaultTicket.objects.select_related("customer", "lead_room", "circuit"), ticket_id,
+        expected_version=expected_version, not_found=f"ticket {ticket_id} does not exist",
+        conflict="ticket {obj.number} changed under you: version {version}, you had {expected}",
+    )
 
 
 def save_ticket(ticket: FaultTicket, *fields: str) -> None:
@@ -38,11 +27,7 @@ def save_ticket(ticket: FaultTicket, *fields: str) -> None:
     Call it with the row locked (``lock_ticket``); ``ConcurrentTransitionMixin`` refuses the save
     if the state changed since the row was read.
     """
-    ticket.version += 1
-    if fields:
-        ticket.save(update_fields=sorted({"version", "updated_at", *fields}))
-    else:
-        ticket.save()
+    save_versioned(ticket, *fields)
 
 
 def record_event(
@@ -57,14 +42,5 @@ def record_event(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        at=at or timezone.now(),
-        actor=by,
-        actor_label=actor_label(by, via),
-        kind=kind,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data or {},
-    )
+    return _record_event(TicketEvent, ticket=ticket, kind=kind, by=by, via=via, from_state=from_state,
+                         to_state=to_state, note=note, data=data, at=at)

@@ -10,7 +10,7 @@ slots and deadline slots make a repeated or concurrent sweep harmless.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -19,6 +19,7 @@ from django.utils import timezone
 from staff.choices import RoomCode
 from staff.notify.api import enqueue
 from staff.notify.deliver import due_deliveries
+from supportdesk.core import hooks
 
 from .. import notify
 from ..choices import (
@@ -48,9 +49,13 @@ class SweepSummary:
     missed_slots: int = 0
     deliveries_requeued: int = 0
     skipped_locked: int = 0
+    # {step name: {count name: n}} of the steps registered with supportdesk.core.hooks.register_sweep_step
+    steps: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def line(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in asdict(self).items())
+        own = " ".join(f"{k}={v}" for k, v in asdict(self).items() if k != "steps")
+        extra = " ".join(f"{name}.{k}={v}" for name, counts in self.steps.items() for k, v in counts.items())
+        return f"{own} {extra}" if extra else own
 
 
 def due_deadlines(now: datetime, limit: int):
@@ -65,7 +70,8 @@ def due_deadlines(now: datetime, limit: int):
 
 
 def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500, max_batches: int = 1000) -> SweepSummary:
-    """Run one sweep: escalate, record breaches, publish broadcasts, re-queue deliveries."""
+    """Run one sweep: escalate, record breaches, publish broadcasts, re-queue deliveries, then the steps other
+    apps registered (``supportdesk.core.hooks.register_sweep_step``), each in its own transaction."""
     started = timezone.now()
     now = now or started
     summary = SweepSummary()
@@ -82,10 +88,11 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
     pending = due_deliveries(timezone.now())
     if pending:
         summary.deliveries_requeued = enqueue(pending)
+    summary.steps = hooks.run_sweep_steps(now=now, atomic=transaction.atomic)
     SweepRun.objects.create(
         started_at=started, finished_at=timezone.now(), due=summary.due, joint_started=summary.joint_started,
         arrival_breaches=summary.arrival_breaches, broadcasts=summary.broadcasts, missed_slots=summary.missed_slots,
-        deliveries_requeued=summary.deliveries_requeued, origin=origin,
+        deliveries_requeued=summary.deliveries_requeued, origin=origin, steps=summary.steps,
     )
     return summary
 

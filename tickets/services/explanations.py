@@ -7,10 +7,10 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from staff.models import User
+from supportdesk.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 
 from .. import notify
 from ..choices import EventKind, ExplanationState, TicketState
-from ..errors import NotFound, TransitionNotAllowed, ValidationFailed
 from ..models import Explanation
 from ..permissions import ensure_can
 from ._common import lock_ticket, record_event, save_ticket

@@ -4,12 +4,17 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.choices import Tier
+from customers.models import Circuit, Customer
+from customers.selectors import policy_for
 from staff.models import Room, User
+from supportdesk.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
+from supportdesk.core.services import in_future
 
 from .. import notify
 from ..choices import (
@@ -23,18 +28,16 @@ from ..choices import (
     Severity,
     TicketSource,
     TicketState,
-    Tier,
 )
-from ..errors import TransitionNotAllowed, ValidationFailed
-from ..models import Alarm, Circuit, Customer, DialTest, FaultTicket, TicketRoom
+from ..models import Alarm, Deadline, DialTest, FaultTicket, TicketRoom
 from ..permissions import ensure_can
 from . import deadlines
 from ._common import lock_ticket, record_event, save_ticket
-from .routing import lead_room_code, policy_for
+from .routing import lead_room_code
+from .transitions import dispatch, restore
 
 log = logging.getLogger(__name__)
 
-CLOCK_SKEW = timedelta(minutes=5)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2, Severity.WARNING: 3}
 _OUTAGE_RANK = {Outage.TOTAL: 0, Outage.PARTIAL: 1, Outage.NONE: 2}
 
@@ -90,14 +93,12 @@ def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
         bad("title", "required")
     if not isinstance(data.raised_at, datetime) or timezone.is_naive(data.raised_at):
         bad("raised_at", "an ISO 8601 time with an offset is required")
-    elif data.raised_at > now + CLOCK_SKEW:
+    elif in_future(data.raised_at, now=now):
         bad("raised_at", "is in the future")
     if data.dial_test is not None:
         if not isinstance(data.dial_test, dict) or data.dial_test.get("result") not in DialTestResult.values:
             bad("dial_test", "must be {\"result\": \"pass\" | \"fail\", \"detail\": \"...\"}")
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    raise_field_errors(errors)
 
 
 def _number(ticket: FaultTicket) -> str:
@@ -197,9 +198,6 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
 def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
     """Alarm tickets with a matched customer are dispatched at ingestion (SPEC §3.2), in the same
     transaction; if dispatch is refused the alarm and its ticket are still stored, for monitoring."""
-    from ..errors import DomainError
-    from .transitions import dispatch
-
     try:
         with transaction.atomic():
             result.ticket = dispatch(ticket_id=result.ticket.pk, by=None, via=via or "auto-dispatch")
@@ -268,12 +266,10 @@ def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
     (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing."""
     if not isinstance(cleared_at, datetime) or timezone.is_naive(cleared_at):
         raise ValidationFailed.of("cleared_at", "an ISO 8601 time with an offset is required")
-    if cleared_at > timezone.now() + CLOCK_SKEW:
+    if in_future(cleared_at):
         raise ValidationFailed.of("cleared_at", "is in the future")
     alarm = Alarm.objects.filter(alarm_id=alarm_id).first()
     if alarm is None:
-        from ..errors import NotFound
-
         raise NotFound(f"alarm {alarm_id} does not exist")
     ticket = lock_ticket(alarm.ticket_id)
     alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
@@ -294,7 +290,6 @@ def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
         if ticket.policy.get("auto_restore_on_clear") and ticket.state in (
             TicketState.LEAD_HANDLING, TicketState.JOINT_HANDLING
         ):
-            from .transitions import restore
 
             restore(ticket_id=ticket.pk, by=None, via=via or "alarm-clear",
                     note=f"告警 {alarm_id} 已清除，按策略自动抢通", at=cleared_at)
@@ -326,7 +321,7 @@ def create_ticket(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["required"]
-    if occurred_at > timezone.now() + CLOCK_SKEW:
+    if in_future(occurred_at):
         errors["occurred_at"] = ["is in the future"]
     for name, value, choices in (("source", source, TicketSource.values), ("category", category, AlarmCategory.values),
                                  ("severity", severity, Severity.values), ("outage", outage, Outage.values)):
@@ -349,9 +344,7 @@ def create_ticket(
                 errors["circuit_id"] = [f"circuit {circuit_id} already has open ticket {clash.number}"]
     if customer is None and "customer" not in errors:
         errors["customer"] = ["choose the customer (or a circuit of theirs)"]
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    raise_field_errors(errors)
     try:
         with transaction.atomic():
             ticket = open_ticket(
@@ -363,7 +356,6 @@ def create_ticket(
         # An alarm opened the circuit's ticket after the check above (ticket_one_open_per_circuit).
         raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} already has an open ticket") from None
     if dispatch_now and by.has_perm("tickets.dispatch_ticket"):
-        from .transitions import dispatch
 
         ticket = dispatch(ticket_id=ticket.pk, by=by)
     return ticket
@@ -398,7 +390,6 @@ def match_customer(*, ticket_id: int, by: User | None, customer_id: int, circuit
 
 
 def _replace_clock_deadlines(ticket: FaultTicket) -> None:
-    from ..models import Deadline
 
     clocks = Deadline.objects.filter(ticket=ticket, round=ticket.round, kind__in=["joint_handling", "arrival"])
     clocks.filter(met_at__isnull=True, breached_at__isnull=True).delete()

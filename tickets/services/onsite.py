@@ -9,13 +9,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from staff.choices import RoomCode
-from staff.models import User, Vendor
+from staff.models import Room, User, Vendor
+from supportdesk.core.errors import Conflict, TransitionNotAllowed, ValidationFailed, raise_field_errors
+from supportdesk.core.services import in_future
 
-from ..choices import ACTIVE_FAULT_STATES, BroadcastKind, DialTestMethod, DialTestResult, EventKind, SiteKind
-from ..errors import Conflict, TransitionNotAllowed, ValidationFailed
+from ..choices import (
+    ACTIVE_FAULT_STATES,
+    BroadcastKind,
+    DeadlineKind,
+    DialTestMethod,
+    DialTestResult,
+    EventKind,
+    SiteKind,
+)
 from ..models import Arrival, DialTest, FaultTicket, PhoneNotification, PreArrivalCheck, SiteMember
 from ..permissions import ensure_can
-from . import broadcasts
+from . import broadcasts, deadlines
 from ._common import lock_ticket, record_event, save_ticket
 from .ingest import site_lead_required
 
@@ -128,9 +137,7 @@ def record_pre_arrival(*, ticket_id: int, by: User, contact_name: str, contact_p
     unknown = set(tools or {}) - set(PreArrivalCheck.TOOLS)
     if unknown:
         errors["tools"] = [f"unknown tools: {', '.join(sorted(unknown))}"]
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    raise_field_errors(errors)
     values = dict(contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
                   confirmed_arrangements=confirmed_arrangements, equipment_state=equipment_state, eta=eta,
                   told_engineer_details=told_engineer_details, called_at=timezone.now(),
@@ -180,7 +187,7 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
         if not (-90 <= latitude <= 90) or not (-180 <= longitude <= 180):
             raise ValidationFailed.of("latitude", "latitude must be within ±90 and longitude within ±180")
     at = at or timezone.now()
-    if at > timezone.now() + timezone.timedelta(minutes=5):
+    if in_future(at):
         raise ValidationFailed.of("at", "is in the future")
     if at < ticket.occurred_at:
         raise ValidationFailed.of("at", "is before the fault occurred")
@@ -242,7 +249,6 @@ def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answer
     ensure_can(by, "phone", ticket)
     row = PhoneNotification.objects.select_for_update().filter(ticket=ticket, room__code=room_code).first()
     if row is None:
-        from staff.models import Room
 
         room = Room.objects.filter(code=room_code).first()
         if room is None:
@@ -268,8 +274,6 @@ def publish_manual_broadcast(*, ticket_id: int, by: User | None) -> broadcasts.B
     ensure_can(by, "broadcast", ticket)
     if ticket.state not in ACTIVE_FAULT_STATES:
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended")
-    from ..choices import DeadlineKind
-    from . import deadlines
 
     slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
     return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None)

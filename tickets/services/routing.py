@@ -1,10 +1,10 @@
-"""Which rooms a fault concerns (R-LEAD, R-DISPATCH-IMP) and the policy a ticket runs under."""
+"""Which rooms a fault concerns (R-LEAD, R-DISPATCH-IMP)."""
 from __future__ import annotations
 
+from customers.choices import ServiceType
 from staff.choices import RoomCode
 
-from ..choices import AlarmCategory, ServiceType, Tier
-from ..models import EscalationPolicy
+from ..choices import AlarmCategory
 
 # The professional room that owns each alarm category.
 ROOM_BY_CATEGORY = {
@@ -44,13 +44,3 @@ def related_professional_rooms(category: str, service_type: str | None) -> list[
     if not codes:
         codes = [RoomCode.TRANSPORT, RoomCode.DATACOM]
     return codes
-
-
-def policy_for(tier: str) -> EscalationPolicy:
-    """The tier's policy row; the defaults of SPEC §3.3 if an administrator removed it."""
-    policy = EscalationPolicy.objects.filter(tier=tier).first()
-    if policy is None:
-        policy, _ = EscalationPolicy.objects.get_or_create(
-            tier=tier, defaults=EscalationPolicy.DEFAULTS[Tier(tier)]
-        )
-    return policy

@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 from staff.choices import RoomCode
 from staff.models import Room, User
 from staff.selectors import duty_engineer
+from supportdesk.core.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 
 from .. import notify
 from ..choices import (
@@ -32,9 +33,9 @@ from ..choices import (
     SiteKind,
     Transition,
 )
-from ..errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
 from ..permissions import ensure_can
+from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
 from ._common import lock_ticket, record_event, save_ticket
 from .routing import related_professional_rooms
@@ -57,6 +58,9 @@ def _apply(ticket: FaultTicket, name: str, *, by, via, at, note="", data=None, *
     save_ticket(ticket)
     record_event(ticket, kind=name, by=by, via=via, from_state=from_state, to_state=ticket.state,
                  note=note, data=data, at=at)
+    # Inside the transaction, right after the event: receivers may write (outbox rows) or use on_commit.
+    ticket_transitioned.send(sender=FaultTicket, ticket=ticket, transition=str(name), source=from_state,
+                             target=ticket.state, by=by)
 
 
 def _involve(ticket: FaultTicket, rooms: list[tuple[Room, str]], *, at: datetime, joint: bool = False) -> None:
@@ -243,9 +247,6 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
     if was_active:
         deadlines.meet_clock_deadlines(ticket, at=at)
     _end_broadcast_series(ticket, by=by, via=via, at=at)
-    if ticket.important and ticket.outage == "total":  # SPEC §4: a fault-review visit follows a total outage
-        from visits.services import propose_fault_review
-        transaction.on_commit(lambda: propose_fault_review(ticket.pk), robust=True)
     return ticket
 
 

@@ -1,7 +1,7 @@
 """Server-rendered pages: monitoring console, field engineer's phone view, manager's dashboard, ticket page.
 
 Views are thin: they check who may see the page, shape input with a form, call one service and show
-its domain error (``tickets.errors.DomainError``) as a message with the error's HTTP status. A refused
+its domain error (``supportdesk.core.errors.DomainError``) as a message with the error's HTTP status. A refused
 action changes nothing because the service refused it inside its transaction.
 """
 from .field import mine

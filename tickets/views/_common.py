@@ -9,10 +9,13 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 
 from staff.models import User
+from supportdesk.core.hooks import Panel
 
 
 # --------------------------------------------------------------------------- who may see which page
@@ -71,3 +74,9 @@ def _form_errors(form: djforms.Form) -> str:
         label = form.fields[name].label if name in form.fields else ""
         parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return "; ".join(parts)
+
+
+def render_panels(request: HttpRequest, panels: list[Panel]) -> list[str]:
+    """The HTML of the panels other apps registered (supportdesk/core/hooks.py), in their order."""
+    return [mark_safe(render_to_string(p.template, p.render_context(request), request=request))  # noqa: S308
+            for p in panels]

@@ -12,20 +12,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from supportdesk.core import hooks
+from supportdesk.core.errors import DomainError
+
 from .. import selectors, services
 from ..choices import TicketState
-from ..errors import DomainError
 from ..forms import (
     ReviewExplanationForm,
 )
 from ..models import Explanation
-from ._common import _form_errors, _is_htmx, _next_url, is_manager, page
+from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels
 
 DASHBOARD_LIST_LIMIT = 50
 
 
 # --------------------------------------------------------------------------- manager's dashboard
-def _dashboard_context() -> dict:
+def _dashboard_context(request) -> dict:
     now = timezone.now()
     stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
@@ -48,6 +50,7 @@ def _dashboard_context() -> dict:
         "sweep": selectors.last_sweep(stale_after, now),
         "explanations": selectors.explanations_awaiting(),
         "review_form": ReviewExplanationForm(),
+        "health_warnings": hooks.current_health_warnings(),
     }
 
 
@@ -82,8 +85,10 @@ def dashboard(request):
     if _is_htmx(request) and request.GET.get("part") == "explanations":
         return render(request, "tickets/partials/explanations.html",
                       {"explanations": selectors.explanations_awaiting()})
-    template = "tickets/partials/dashboard_panel.html" if _is_htmx(request) else "tickets/dashboard.html"
-    return render(request, template, _dashboard_context())
+    if _is_htmx(request):
+        return render(request, "tickets/partials/dashboard_panel.html", _dashboard_context(request))
+    return render(request, "tickets/dashboard.html",
+                  {**_dashboard_context(request), "extra_panels": render_panels(request, hooks.dashboard_panels())})
 
 
 @page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
@@ -125,5 +130,7 @@ def explanation_release(request, pk):
 
 def _back_with_error(request, status: int) -> HttpResponse:
     if is_manager(request.user):
-        return render(request, "tickets/dashboard.html", _dashboard_context(), status=status)
+        return render(request, "tickets/dashboard.html", {
+            **_dashboard_context(request), "extra_panels": render_panels(request, hooks.dashboard_panels())},
+            status=status)
     return render(request, "tickets/forbidden.html", status=status)

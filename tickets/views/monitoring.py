@@ -10,15 +10,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.selectors import customers_for_choice
+from supportdesk.core import hooks
+from supportdesk.core.errors import DomainError
+
 from .. import selectors, services
-from ..errors import DomainError
 from ..forms import (
     CreateTicketForm,
     MatchCustomerForm,
     customer_label,
 )
 from ..models import FaultTicket
-from ._common import _form_errors, _next_url, is_engineer, is_manager, is_operator, is_staff_reader, page
+from ._common import (
+    _form_errors,
+    _next_url,
+    is_engineer,
+    is_manager,
+    is_operator,
+    is_staff_reader,
+    page,
+    render_panels,
+)
 
 
 # --------------------------------------------------------------------------- home
@@ -43,7 +55,7 @@ TRIAGE_LIMIT = 50
 def _triage_context() -> dict:
     """The triage rows, each with its match form; the customer list is read once, for one shared datalist."""
     rows = list(selectors.triage_queue()[:TRIAGE_LIMIT])
-    customers = [(c.code, customer_label(c)) for c in selectors.customers_for_choice()] if rows else []
+    customers = [(c.code, customer_label(c)) for c in customers_for_choice()] if rows else []
     return {
         "triage": [(ticket, MatchCustomerForm(prefix=f"t{ticket.pk}")) for ticket in rows],
         "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT),
@@ -59,6 +71,7 @@ def _console_context(request, create_form=None):
         "phone_calls": list(selectors.pending_phone_calls()[:50]),
         "broadcasts": list(selectors.recent_broadcasts()[:8]),
         **_queue_context(request),
+        "extra_panels": render_panels(request, hooks.console_panels()),
     }
 
 

@@ -17,10 +17,10 @@ from django_fsm import can_proceed
 
 from staff.choices import RoomCode
 from staff.models import User
+from supportdesk.core.errors import DomainError
 
 from .. import selectors, services
 from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, SiteKind, TicketState
-from ..errors import DomainError
 from ..forms import (
     ArrivalForm,
     CancelForm,

@@ -10,9 +10,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from tickets.api.authentication import API_AUTHENTICATION
-from tickets.api.exceptions import to_api_exception
-from tickets.errors import DomainError
+from supportdesk.core.api.authentication import API_AUTHENTICATION
+from supportdesk.core.api.exceptions import to_api_exception
+from supportdesk.core.errors import DomainError
 
 from .. import selectors, services
 from ..choices import VisitKind, VisitState

@@ -1,7 +1,7 @@
 """The verbs of customer visits (SPEC §4): the only door to a write.
 
 Views, the API, the admin and the Celery task call these. Each locks what it changes, checks who may,
-refuses with a domain error from ``tickets.errors`` (``ValidationFailed`` 400, ``NotPermitted`` 403,
+refuses with a domain error from ``supportdesk.core.errors`` (``ValidationFailed`` 400, ``NotPermitted`` 403,
 ``TransitionNotAllowed`` / ``Conflict`` 409) and writes one immutable ``VisitEvent`` per change of a visit.
 """
 

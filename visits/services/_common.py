@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.choices import Tier
 from staff.models import User
-from tickets.choices import Tier
-from tickets.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
+from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event
 
 from ..choices import (
     VisitState,
@@ -23,24 +24,18 @@ from ..models import (
 
 log = logging.getLogger(__name__)
 
-CLOCK_SKEW = timedelta(minutes=5)
 MAX_REVIEWERS = 2
 
 
 # --------------------------------------------------------------------------- plumbing
 def ensure_may(user: User | None, perm: str) -> None:
     """``by=None`` is the system itself; people need the visits permission (staff/roles.py)."""
-    if user is None:
-        return
-    if not user.is_active or not user.has_perm(f"visits.{perm}"):
-        raise NotPermitted(_("%(who)s 没有权限：%(perm)s") % {"who": user.get_username(), "perm": perm})
+    if user is not None:
+        ensure_perm(user, f"visits.{perm}", message=_("%(who)s 没有权限：%(perm)s") % {"who": user.get_username(), "perm": perm})
 
 
 def _lock(visit_id: int) -> Visit:
-    try:
-        return Visit.objects.select_for_update(of=("self",)).select_related("customer").get(pk=visit_id)
-    except Visit.DoesNotExist:
-        raise NotFound(_("拜访 %(id)s 不存在") % {"id": visit_id}) from None
+    return lock_row(Visit.objects.select_related("customer"), visit_id, not_found=_("拜访 %(id)s 不存在") % {"id": visit_id})
 
 
 def _record(
@@ -54,23 +49,12 @@ def _record(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> VisitEvent:
-    return VisitEvent.objects.create(
-        visit=visit,
-        at=at or timezone.now(),
-        actor=by,
-        actor_label=by.get_username() if by else "system",
-        kind=kind,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data or {},
-    )
+    return record_event(VisitEvent, visit=visit, kind=kind, by=by, note=note, from_state=from_state,
+                        to_state=to_state, data=data, at=at)
 
 
 def _fail(errors: dict[str, list[str]]) -> None:
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+    raise_field_errors(errors)
 
 
 def _text(value) -> str:
@@ -85,7 +69,7 @@ def _aware(value, field: str, errors: dict, *, required: bool = True, not_future
     if not isinstance(value, datetime) or timezone.is_naive(value):
         errors.setdefault(field, []).append(_("须为带时区的时间"))
         return None
-    if not_future and value > timezone.now() + CLOCK_SKEW:
+    if not_future and in_future(value):
         errors.setdefault(field, []).append(_("不能晚于当前时间"))
     return value
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff.models import User
-from tickets.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+from supportdesk.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 
 from ..choices import (
     DocumentKind,

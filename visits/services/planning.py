@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from customers.models import Customer
 from staff.choices import RoomCode
 from staff.models import User
-from tickets.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed
-from tickets.models import Customer, FaultTicket
+from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed
+from tickets.models import FaultTicket
 
 from ..choices import (
     CallDirection,

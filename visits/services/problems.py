@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff.models import User
+from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed
 from tickets.choices import AlarmCategory, Outage, Severity, TicketSource
-from tickets.errors import Conflict, NotFound, TransitionNotAllowed
 from tickets.models import FaultTicket
 from tickets.permissions import can as can_on_tickets
 

@@ -27,20 +27,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers.choices import ServiceType, Tier
+from customers.models import EscalationPolicy
 from staff.choices import Role, RoomCode
 from staff.models import Room, RoomMembership, User
 from staff.roles import sync_roles
-from tickets.choices import (
-    AlarmCategory,
-    CauseCategory,
-    Outage,
-    ServiceType,
-    Severity,
-    TicketSource,
-    TicketState,
-    Tier,
-)
-from tickets.models import EscalationPolicy
+from tickets.choices import AlarmCategory, CauseCategory, Outage, Severity, TicketSource, TicketState
 from tickets.services.routing import lead_room_code
 
 # Tables emptied by --reset (everything that hangs off customers and tickets, and the notifications).

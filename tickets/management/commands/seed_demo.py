@@ -8,12 +8,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from customers.choices import ServiceType, Tier
+from customers.models import Circuit, Contact, Customer, Site
 from staff.choices import Role, RoomCode
 from staff.models import DutyShift, Room, RoomMembership, User, Vendor
 from staff.roles import sync_roles
 from tickets import services
-from tickets.choices import ServiceType, Tier
-from tickets.models import Circuit, Contact, Customer, FaultTicket, Site
+from tickets.models import FaultTicket
 
 DEMO_PASSWORD = "demo-pass-2026"
 

@@ -2,14 +2,17 @@
 
 Staff keep Django's session (with CSRF) through DRF's ``SessionAuthentication``, listed after this class.
 Because this class comes first and answers ``authenticate_header``, a call without credentials is a 401.
+
+The token model is ``settings.API_CLIENT_MODEL`` (``staff.ApiClient``), looked up by name: the core names
+no app. It offers ``for_key(key)``, ``touch()``, ``has_scope(scope)``, ``acting_user``, ``name``.
 """
 from __future__ import annotations
 
+from django.apps import apps
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
-
-from staff.models import ApiClient
 
 KEYWORDS = (b"token", b"bearer")
 
@@ -26,7 +29,7 @@ class ClientPrincipal:
     id = None
     vendor_id = None
 
-    def __init__(self, client: ApiClient):
+    def __init__(self, client):
         self.client = client
         self.username = f"api:{client.name}"
 
@@ -44,7 +47,7 @@ class ClientPrincipal:
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """An active ``staff.ApiClient`` by its token; ``request.auth`` is the client."""
+    """An active API client (``settings.API_CLIENT_MODEL``) by its token; ``request.auth`` is the client."""
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
@@ -56,7 +59,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        client = ApiClient.for_key(key)
+        client = api_client_model().for_key(key)
         if client is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         client.touch()
@@ -70,13 +73,17 @@ class ApiTokenAuthentication(BaseAuthentication):
 API_AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 
-def api_client(request) -> ApiClient | None:
+def api_client_model():
+    return apps.get_model(settings.API_CLIENT_MODEL)
+
+
+def api_client(request):
     """The API client making this request, or None for a person."""
-    return request.auth if isinstance(request.auth, ApiClient) else None
+    return request.auth if isinstance(request.auth, api_client_model()) else None
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "tickets.api.authentication.ApiTokenAuthentication"
+    target_class = "supportdesk.core.api.authentication.ApiTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

@@ -1,17 +1,14 @@
-"""Who may call which endpoint.
+"""Who may call which endpoint (every API view uses ``ApiAccess``).
 
-- An API client (a NOC system) is held to its token's scopes: ``alarms:write`` posts and clears alarms,
-  ``tickets:read`` reads tickets, ``tickets:transition`` runs transitions and adds progress notes,
-  ``phone:write`` records phone notifications (a voice/SMS gateway). Some actions are a person's alone
-  (an on-site check-in, drafting or approving the explanation to the customer): a client never takes them.
-- A person reads with the ``tickets.view_faultticket`` permission; for writes the services' ``ensure_can``
-  (``tickets.permissions``) decides, so the rule lives in one place.
+- An API client (a NOC system) is held to its token's scopes (``staff.models.ApiScope``): the view declares
+  ``scopes = {"GET": "tickets:read", "POST": "tickets:transition" | PERSON_ONLY}``. Some actions are a person's
+  alone (an on-site check-in, drafting or approving the explanation to the customer): a client never takes them.
+- A person reads with the view's ``read_permission`` (e.g. ``tickets.view_faultticket``); for writes the
+  view's ``people_permission`` is a first gate and the services decide, so the rule lives in one place.
 """
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-
-from staff.models import ApiScope
 
 from .authentication import api_client
 
@@ -19,7 +16,7 @@ PERSON_ONLY = None
 
 
 class ApiAccess(BasePermission):
-    """Views declare ``scopes = {"GET": ApiScope..., "POST": ApiScope... | PERSON_ONLY}``."""
+    """Views declare ``scopes``, ``read_permission`` and optionally ``people_permission``."""
 
     message = "You do not have permission to perform this action."
 
@@ -41,8 +38,9 @@ class ApiAccess(BasePermission):
                 return False
             return True
         if request.method in SAFE_METHODS:
-            if not user.has_perm("tickets.view_faultticket"):
-                self.message = "You may not view tickets."
+            read = getattr(view, "read_permission", None)
+            if read and not user.has_perm(read):
+                self.message = getattr(view, "read_refused", "You may not view this.")
                 return False
             return True
         people = getattr(view, "people_permission", None)
@@ -52,4 +50,4 @@ class ApiAccess(BasePermission):
         return True
 
 
-__all__ = ["ApiAccess", "ApiScope", "PERSON_ONLY"]
+__all__ = ["ApiAccess", "PERSON_ONLY"]

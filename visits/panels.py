@@ -1,14 +1,15 @@
-"""``{% visits_dashboard_panel %}``: visit coverage and overdue follow-ups for the managers' dashboard."""
-from django import template
+"""What visits shows on pages of other apps (registered in ``VisitsConfig.ready``, see supportdesk/core/hooks.py)."""
+from __future__ import annotations
+
 from django.utils import timezone
 
-from .. import selectors
+from . import selectors
 
-register = template.Library()
+DASHBOARD_LIMIT = 8
 
 
-@register.inclusion_tag("visits/_dashboard_panel.html", takes_context=True)
-def visits_dashboard_panel(context, limit: int = 8):
+def dashboard_context(request, limit: int = DASHBOARD_LIMIT) -> dict:
+    """The managers' dashboard panel: visit coverage and overdue follow-ups."""
     now = timezone.now()
     report = selectors.coverage_report(now)
     overdue = list(selectors.overdue_followups(now)[: limit + 1])
@@ -18,5 +19,4 @@ def visits_dashboard_panel(context, limit: int = 8):
         "overdue_customer_count": sum(len(tier.overdue) for tier in report),
         "overdue_followups": overdue[:limit],
         "more_followups": len(overdue) > limit,
-        "request": context.get("request"),
     }

@@ -3,7 +3,7 @@
 ``{"type": "validation_error" | "client_error" | "server_error",
    "errors": [{"code": "...", "detail": "...", "attr": "field" | null}]}``
 
-The domain's ``DomainError`` family (``tickets.errors``) carries its own status code, code and per-field
+The domain's ``DomainError`` family (``supportdesk.core.errors``) carries its own status code, code and per-field
 messages; it is turned into the matching DRF exception before formatting, so a 409 from a service and a
 400 from a serializer look alike to a client.
 """
@@ -14,7 +14,7 @@ from django.core.exceptions import RequestDataTooBig
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
 
-from tickets.errors import DomainError
+from supportdesk.core.errors import DomainError
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -7,8 +7,8 @@ import sys
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tickets.choices import ServiceType, Tier
-from tickets.models import Circuit, Contact, Customer, Site
+from customers.choices import ServiceType, Tier
+from customers.models import Circuit, Contact, Customer, Site
 
 COLUMNS = ["code", "name", "tier", "circuit_id", "service_type", "address", "contact_name", "contact_phone"]
 REQUIRED = ["code", "name", "tier", "circuit_id", "service_type"]

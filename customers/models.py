@@ -1,4 +1,8 @@
-"""Group customers and their circuits (SPEC §2) and the escalation policy per tier (SPEC §3.3)."""
+"""Group customers and their circuits (SPEC §2) and the escalation policy per tier (SPEC §3.3).
+
+The tables keep the names they had when these models lived in ``tickets`` (``db_table``): the move was
+a change of Django state only (customers/migrations/0001), no row was copied or lost.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,13 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import (
-    ServiceType,
-    Tier,
-)
+from .choices import ServiceType, Tier
 
 User = settings.AUTH_USER_MODEL
-
 
 
 # --------------------------------------------------------------------------- customers
@@ -30,6 +30,7 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "tickets_customer"
         ordering = ["code"]
         indexes = [models.Index(fields=["tier"], name="customer_tier_idx")]
         verbose_name = _("集团客户")
@@ -47,6 +48,7 @@ class Contact(models.Model):
     is_technical = models.BooleanField(_("技术联系人"), default=True)
 
     class Meta:
+        db_table = "tickets_contact"
         ordering = ["customer", "name"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "name", "phone"], name="contact_unique"),
@@ -66,6 +68,7 @@ class Site(models.Model):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
+        db_table = "tickets_site"
         ordering = ["customer", "address"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "address"], name="site_unique_address"),
@@ -100,6 +103,7 @@ class Circuit(models.Model):
     )
 
     class Meta:
+        db_table = "tickets_circuit"
         ordering = ["circuit_id"]
         verbose_name = _("电路")
         verbose_name_plural = _("电路")
@@ -151,6 +155,7 @@ class EscalationPolicy(models.Model):
     }
 
     class Meta:
+        db_table = "tickets_escalationpolicy"
         ordering = ["tier"]
         constraints = [
             models.CheckConstraint(condition=Q(joint_after__gt=timedelta(0)), name="policy_joint_after_positive"),

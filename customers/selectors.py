@@ -1,0 +1,26 @@
+"""The reads about customers, their circuits and the tier policies (pages, API, services)."""
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from .choices import TIER_RANK, Tier
+from .models import Customer, EscalationPolicy
+
+
+def tier_rank(field: str = "tier") -> Case:
+    """Diamond first, then gold, then normal (an annotation usable on any model with a tier)."""
+    return Case(*[When(**{field: t}, then=Value(r)) for t, r in TIER_RANK.items()], default=Value(9),
+                output_field=IntegerField())
+
+
+def customers_for_choice() -> QuerySet:
+    """Customers for a select box: important tiers first, then by code."""
+    return Customer.objects.annotate(tier_rank=tier_rank()).order_by("tier_rank", "code")
+
+
+def policy_for(tier: str) -> EscalationPolicy:
+    """The tier's escalation policy (SPEC §3.3); the defaults if an administrator removed the row."""
+    policy = EscalationPolicy.objects.filter(tier=tier).first()
+    if policy is None:
+        policy, _ = EscalationPolicy.objects.get_or_create(tier=tier, defaults=EscalationPolicy.DEFAULTS[Tier(tier)])
+    return policy
