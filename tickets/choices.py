@@ -73,6 +73,7 @@ class Transition(models.TextChoices):
     CLOSE = "close", _("关闭")
     CANCEL = "cancel", _("取消")
     REOPEN = "reopen", _("重新打开")
+    REFAIL = "refail", _("业务再次中断")  # R-RESTORE-FIRST
 
 
 class EventKind(models.TextChoices):
@@ -87,6 +88,7 @@ class EventKind(models.TextChoices):
     CLOSE = "close", _("关闭")
     CANCEL = "cancel", _("取消")
     REOPEN = "reopen", _("重新打开")
+    REFAIL = "refail", _("业务再次中断")
     ALARM_ABSORBED = "alarm_absorbed", _("关联告警")
     ALARM_CLEARED = "alarm_cleared", _("告警清除")
     RESTORE_PROPOSED = "restore_proposed", _("建议抢通")
@@ -118,6 +120,7 @@ class DeadlineKind(models.TextChoices):
 class EscalationKind(models.TextChoices):
     JOINT_HANDLING = "joint_handling", _("启动联合处理")
     ARRIVAL_BREACH = "arrival_breach", _("未按时到场")
+    SITE_LEAD_BREACH = "site_lead_breach", _("未按时指定现场负责人")  # R-SITE-1 / R-SITE-2
 
 
 class InvolvementRole(models.TextChoices):

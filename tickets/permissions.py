@@ -30,6 +30,7 @@ _PERMS = {
     "close": "close_ticket",
     "cancel": "cancel_ticket",
     "reopen": "reopen_ticket",
+    "refail": ("handle_ticket", "dispatch_ticket"),
     "phone": "notify_rooms",
     "dial_test": "notify_rooms",
     "broadcast": "publish_broadcast",
@@ -110,6 +111,9 @@ def can(user: User | None, action: str, ticket=None) -> bool:
         # R-SITE-3: our handling lead sends vendors and decides who goes on site; vendors work under that lead.
         return False
     if action == "site_lead":
+        return _is_monitoring(user) or _works_on(user, ticket)
+    if action == "refail":
+        # R-RESTORE-FIRST: monitoring, or the rooms handling the fault, say the service is down again.
         return _is_monitoring(user) or _works_on(user, ticket)
     if action == "close" and not _is_monitoring(user):
         # "monitoring / support": support-room people close.

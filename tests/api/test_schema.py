@@ -48,7 +48,7 @@ def test_every_endpoint_is_described_with_its_bodies_and_errors(schema_doc):
     assert "409" in transition["responses"]
     name = next(p for p in transition["parameters"] if p["name"] == "name")
     assert set(name["schema"]["enum"]) == {"dispatch", "accept", "start_joint", "restore", "resolve", "close",
-                                           "cancel", "reopen"}
+                                           "cancel", "reopen", "refail"}
     alarms = paths["/api/v1/alarms/"]["post"]["responses"]
     assert {"200", "201", "400"} <= set(alarms)
 

@@ -27,6 +27,7 @@ ALLOWED = {
     "close": ({S.RESOLVED}, S.CLOSED),
     "cancel": ({S.NEW, S.DISPATCHED}, S.CANCELLED),
     "reopen": ({S.RESOLVED}, S.LEAD_HANDLING),
+    "refail": ({S.RESTORED}, S.LEAD_HANDLING),  # R-RESTORE-FIRST (joint handling had not started)
 }
 
 # Each transition called by someone who may make it, with the fields it needs.
@@ -40,13 +41,14 @@ CALLS = {
     "close": lambda t, c: services.close(ticket_id=t.pk, by=c.op, customer_reply="客户确认恢复"),
     "cancel": lambda t, c: services.cancel(ticket_id=t.pk, by=c.op, reason="false_alarm"),
     "reopen": lambda t, c: services.reopen(ticket_id=t.pk, by=c.op, note="故障复现"),
+    "refail": lambda t, c: services.refail(ticket_id=t.pk, by=c.op, note="临时抢通失效"),
 }
 
 CASES = [(state, name) for state in S.values for name in ALLOWED]
 
 
 def test_the_table_covers_every_transition_of_the_services():
-    """SPEC §3.6: the services expose exactly the eight transitions of the table."""
+    """SPEC §3.6: the services expose exactly the nine transitions of the table (with R-RESTORE-FIRST refail)."""
     assert set(services.TRANSITIONS) == set(ALLOWED) == set(CALLS)
 
 
@@ -238,7 +240,8 @@ def test_restore_after_a_deadline_passed_does_not_count_as_met():
     joint = ticket.deadlines.get(kind="joint_handling")  # due at +1 h: 30 min ago
     arrival = ticket.deadlines.get(kind="arrival")  # due at +2 h: in 30 min
     assert joint.met_at is None and joint.breached_at == ticket.restored_at
-    assert arrival.breached_at is None and arrival.met_at == ticket.restored_at
+    # R-ESC-2 (c): an arrival clock not yet due is cancelled by the restore, not met
+    assert arrival.breached_at is None and arrival.met_at is None and arrival.cancelled_at == ticket.restored_at
 
 
 # --------------------------------------------------------------------------- the event log

@@ -284,6 +284,8 @@ class AlarmResult(serializers.Serializer):
     created = serializers.BooleanField(help_text="a new ticket was opened for this alarm")
     duplicate = serializers.BooleanField(help_text="this alarm_id was seen before (idempotent repeat)")
     correlated = serializers.BooleanField(help_text="an open ticket on the same circuit absorbed the alarm")
+    refailed = serializers.BooleanField(
+        help_text="R-RESTORE-FIRST: the circuit's ticket was restored; this alarm moved it back to handling")
 
 
 class AlarmClearResult(serializers.Serializer):

@@ -141,6 +141,7 @@ class AlarmCollection(ApiView):
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,
+            "refailed": result.refailed,
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
@@ -215,7 +216,8 @@ class TicketTransition(ApiView):
         description=(
             "`dispatch` · `accept` (note) · `start_joint` (reason) · `restore` (note) · "
             "`resolve` (cause_category, cause_text, note) · `close` (customer_reply) · "
-            "`cancel` (reason: false_alarm | duplicate | cleared; note) · `reopen` (note). "
+            "`cancel` (reason: false_alarm | duplicate | cleared; note) · `reopen` (note) · "
+            "`refail` (note; R-RESTORE-FIRST: a restored ticket whose service failed again). "
             "Give `version` to be refused with 409 if the ticket changed since you read it."
         ),
         parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Transition.values,
@@ -229,7 +231,7 @@ class TicketTransition(ApiView):
         data = self.read(TransitionIn)
         by, via = self.actor()
         kwargs = {"ticket_id": pk, "by": by, "via": via, "expected_version": data["version"]}
-        if name in ("accept", "restore", "reopen"):
+        if name in ("accept", "restore", "reopen", "refail"):
             kwargs["note"] = data["note"]
         elif name == "start_joint":
             kwargs["reason"] = data["reason"] or data["note"]

@@ -31,6 +31,10 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(_("达成时间"), null=True, blank=True)
     breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    room = models.ForeignKey(
+        Room, verbose_name=_("室"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("后加入联合处理的室单独考核到场（R-ESC-1）"),
+    )
 
     class Meta:
         ordering = ["due_at"]

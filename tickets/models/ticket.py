@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from customers.choices import Tier
 from customers.models import Circuit, Customer
@@ -236,6 +236,18 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
         self.restored_at = None
         self.cause_category = ""
         self.cause_text = ""
+
+    @transition(
+        field=state,
+        source=TicketState.RESTORED,
+        target=RETURN_VALUE(TicketState.LEAD_HANDLING, TicketState.JOINT_HANDLING),
+    )
+    def refail(self, *, at):
+        """R-RESTORE-FIRST (docs/rules.md): a temporary restore failed; back to whoever was handling it."""
+        self.restored_at = None
+        self.restore_proposed_at = None
+        self.alarm_cleared_at = None
+        return TicketState.JOINT_HANDLING if self.joint_started_at else TicketState.LEAD_HANDLING
 
     # ---- helpers
     @property

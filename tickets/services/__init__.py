@@ -22,7 +22,18 @@ from .onsite import (
     record_phone_call,
     record_pre_arrival,
 )
-from .transitions import accept, add_progress, cancel, close, dispatch, reopen, resolve, restore, start_joint
+from .transitions import (
+    accept,
+    add_progress,
+    cancel,
+    close,
+    dispatch,
+    refail,
+    reopen,
+    resolve,
+    restore,
+    start_joint,
+)
 
 TRANSITIONS = {
     "dispatch": dispatch,
@@ -33,12 +44,13 @@ TRANSITIONS = {
     "close": close,
     "cancel": cancel,
     "reopen": reopen,
+    "refail": refail,
 }
 
 __all__ = [
     "AlarmIn", "IngestResult", "TRANSITIONS", "accept", "add_progress", "add_site_member", "approve_explanation",
     "assign_vendor", "cancel", "clear_alarm", "close", "create_ticket", "designate_site_lead", "dispatch",
     "draft_explanation", "flag_expedite", "ingest_alarm", "match_customer", "open_ticket", "override_lead_room",
-    "publish_manual_broadcast", "record_arrival", "record_dial_test", "record_phone_call", "record_pre_arrival",
+    "publish_manual_broadcast", "record_arrival", "refail", "record_dial_test", "record_phone_call", "record_pre_arrival",
     "release_explanation", "reopen", "resolve", "restore", "review_explanation", "start_joint", "validate_alarm",
 ]

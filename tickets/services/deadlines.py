@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from ..choices import DeadlineKind
 from ..models import Deadline, FaultTicket
@@ -29,12 +29,32 @@ def pending(ticket: FaultTicket, *kinds: str):
     )
 
 
-def meet_clock_deadlines(ticket: FaultTicket, *, at: datetime, kinds=(DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL)) -> int:
-    """The fault was restored/resolved: the clocks still running are met; a clock already past
-    due (the sweep had not come yet) was breached, and is recorded so, never as met."""
-    rows = pending(ticket, *kinds)
-    rows.filter(due_at__lt=at).update(breached_at=at)
-    return rows.filter(due_at__gte=at).update(met_at=at)
+def meet_clock_deadlines(ticket: FaultTicket, *, at: datetime) -> int:
+    """The fault was restored/resolved.
+
+    R-ESC-1 / R-ESC-3: the joint-handling clock still running is met; one already past due (the sweep had
+    not come yet) was breached, and is recorded so, never as met.
+    R-ESC-2 (c): an arrival clock not yet due is *cancelled*, not met (an absent room is not on time); one
+    already past due stays for the sweep, which judges the arrivals made by its due time.
+    """
+    joint = pending(ticket, DeadlineKind.JOINT_HANDLING)
+    joint.filter(due_at__lt=at).update(breached_at=at)
+    met = joint.filter(due_at__gte=at).update(met_at=at)
+    pending(ticket, DeadlineKind.ARRIVAL).filter(due_at__gte=at).update(cancelled_at=at)
+    return met
+
+
+def reopen_clock_deadlines(ticket: FaultTicket, *, restored_at: datetime) -> list[Deadline]:
+    """R-RESTORE-FIRST: the clocks the failed restore answered (met or cancelled at ``restored_at``) run again,
+    still counted from the original occurrence: a row whose due time is past is due at once for the sweep."""
+    rows = list(
+        Deadline.objects.filter(
+            ticket=ticket, round=ticket.round, kind__in=(DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL),
+            breached_at__isnull=True,
+        ).filter(Q(met_at=restored_at) | Q(cancelled_at=restored_at))
+    )
+    Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(met_at=None, cancelled_at=None)
+    return rows
 
 
 def cancel_pending(ticket: FaultTicket, *, at: datetime, kinds=tuple(DeadlineKind.values)) -> int:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from staff.choices import RoomCode
 from staff.notify.api import enqueue
@@ -29,6 +30,7 @@ from ..choices import (
     EscalationKind,
     EventKind,
     InvolvementRole,
+    SiteKind,
     TicketState,
 )
 from ..models import Deadline, Escalation, FaultTicket, SweepRun, TicketRoom
@@ -180,39 +182,75 @@ def _required_arrivals(ticket: FaultTicket) -> list[TicketRoom]:
             if i.role == InvolvementRole.LEAD or i.room.code == RoomCode.SERVICE_SUPPORT]
 
 
+def own_site_kind(involvement: TicketRoom) -> str:
+    """R-ESC-2 (a): professional rooms arrive at the equipment site, the support room at the customer's."""
+    if involvement.site_kind:
+        return involvement.site_kind
+    return SiteKind.CUSTOMER if involvement.room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT
+
+
 def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
-    """R-ESC-2: 2 h after the fault every room in joint handling must be on site; each missing one is a breach."""
-    if _close_answered(ticket, deadline):
+    """R-ESC-2: 2 h after the fault every room in joint handling must be on site; each missing one is a breach.
+
+    (a) only a check-in at the room's own site kind counts (the vendor: the customer site); (c) a fault
+    restored or resolved before the deadline cancels it (cancelled, not met: an absent room is not on time).
+    """
+    if ticket.state == TicketState.CANCELLED:
+        deadline.cancelled_at = ticket.cancelled_at or now
+        deadline.save(update_fields=["cancelled_at"])
+        return
+    ended = None if ticket.state in ACTIVE_FAULT_STATES else (ticket.restored_at or ticket.resolved_at)
+    if ended is not None and ended <= deadline.due_at:
+        deadline.cancelled_at = ended
+        deadline.save(update_fields=["cancelled_at"])
         return
     arrivals = list(ticket.arrivals.filter(round=deadline.round, at__lte=deadline.due_at))
-    arrived_rooms = {a.room_id for a in arrivals if a.room_id}
-    missing = [i.room for i in _required_arrivals(ticket) if i.room_id not in arrived_rooms]
-    vendor_missing = bool(ticket.vendor_id) and not any(a.vendor_id == ticket.vendor_id for a in arrivals)
-    if not missing and not vendor_missing:
+    involvements = _required_arrivals(ticket)
+    if deadline.room_id is not None:
+        # R-ESC-1: a room added to the joint handling later has its own arrival row.
+        involvements = [i for i in involvements if i.room_id == deadline.room_id]
+    else:
+        own_rows = set(Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=deadline.round,
+                                               room__isnull=False).values_list("room_id", flat=True))
+        involvements = [i for i in involvements if i.room_id not in own_rows]
+    arrived = {(a.room_id, a.site_kind) for a in arrivals if a.room_id}
+    missing = [i.room for i in involvements if (i.room_id, own_site_kind(i)) not in arrived]
+    vendor_missing = deadline.room_id is None and bool(ticket.vendor_id) and not any(
+        a.vendor_id == ticket.vendor_id and a.site_kind == SiteKind.CUSTOMER for a in arrivals)
+    lead_missing = (deadline.room_id is None and ticket.site_lead_required and ticket.site_lead_id is None)
+    if not missing and not vendor_missing and not lead_missing:
         deadline.met_at = max((a.at for a in arrivals), default=now)
         deadline.save(update_fields=["met_at"])
         return
     deadline.breached_at = now
     deadline.save(update_fields=["breached_at"])
-    names = []
-    targets = [(room, room.name) for room in missing]
+    names, lead_names = [], []
+    targets = [(room, room.name, EscalationKind.ARRIVAL_BREACH) for room in missing]
     if vendor_missing:
-        targets.append((None, ticket.vendor.name))
-    for room, name in targets:
+        targets.append((None, ticket.vendor.name, EscalationKind.ARRIVAL_BREACH))
+    if lead_missing:
+        targets.append((None, "R-SITE-1", EscalationKind.SITE_LEAD_BREACH))
+    for room, name, kind in targets:
+        rule = "R-SITE-1" if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
+        reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {deadline.due_at:%H:%M}"
+                  if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {deadline.due_at:%H:%M}")
         try:
             with transaction.atomic():
                 Escalation.objects.create(
-                    ticket=ticket, kind=EscalationKind.ARRIVAL_BREACH, round=ticket.round, room=room, rule="R-ESC-2",
-                    at=now, reason=f"R-ESC-2: {name} not on site {deadline.due_at:%H:%M}",
+                    ticket=ticket, kind=kind, round=ticket.round, room=room, rule=rule, at=now, reason=reason,
                 )
         except IntegrityError:
+            continue
+        if kind == EscalationKind.SITE_LEAD_BREACH:
+            record_event(ticket, kind=EventKind.ESCALATION, via=VIA, at=now, note=reason, data={"rule": rule})
+            lead_names.append(gettext_lazy("未指定现场负责人"))
             continue
         names.append(room or name)  # a room is named in each reader's language when notified
         record_event(ticket, kind=EventKind.ARRIVAL_BREACH, via=VIA, at=now, note=name,
                      data={"room": room.code if room else None, "vendor": room is None})
     summary.arrival_breaches += len(names)
-    if names:
-        transaction.on_commit(lambda: notify.notify_arrival_breach(ticket, missing=names))
+    if names or lead_names:
+        transaction.on_commit(lambda: notify.notify_arrival_breach(ticket, missing=names + lead_names))
 
 
 def _broadcast_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:

@@ -65,6 +65,7 @@ class IngestResult:
     created: bool  # a new ticket was opened for this alarm
     duplicate: bool = False  # this alarm_id was seen before
     correlated: bool = False  # an open ticket on the circuit absorbed it
+    refailed: bool = False  # R-RESTORE-FIRST: it hit a restored ticket, which went back to handling
 
 
 def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
@@ -181,7 +182,9 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
         existing = Alarm.objects.select_related("ticket").filter(alarm_id=alarm.alarm_id).first()
         if existing is not None:
             return IngestResult(alarm=existing, ticket=existing.ticket, created=False, duplicate=True,
-                                correlated=existing.correlated)
+                                correlated=existing.correlated,
+                                refailed=existing.ticket.events.filter(kind=EventKind.REFAIL,
+                                                                       data__alarm_id=existing.alarm_id).exists())
         try:
             with transaction.atomic():
                 result = _ingest_new(alarm, via=via)
@@ -224,18 +227,22 @@ def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
         severity=data.severity, outage=data.outage, circuit_ref=data.circuit_id, circuit=circuit,
         title=data.title[:300], raised_at=data.raised_at, correlated=not created, payload=data.payload,
     )
+    refailed = False
     if not created:
-        _absorb(ticket, alarm, via=via)
+        refailed = _absorb(ticket, alarm, via=via)
     if data.dial_test:
         DialTest.objects.create(ticket=ticket, result=data.dial_test["result"],
                                 detail=str(data.dial_test.get("detail", ""))[:2000])
         record_event(ticket, kind=EventKind.DIAL_TEST, via=via, note=data.dial_test["result"],
                      data={"alarm_id": data.alarm_id})
-    return IngestResult(alarm=alarm, ticket=ticket, created=created, correlated=not created)
+    return IngestResult(alarm=alarm, ticket=ticket, created=created, correlated=not created, refailed=refailed)
 
 
-def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> None:
-    """Correlation: the open ticket takes the alarm; a worse outage or severity raises the ticket's."""
+def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> bool:
+    """Correlation: the open ticket takes the alarm; a worse outage or severity raises the ticket's.
+
+    R-RESTORE-FIRST: a new alarm on a *restored* ticket's circuit means the temporary restore failed: the
+    ticket is refailed (returns True)."""
     changed = []
     if _OUTAGE_RANK[alarm.outage] < _OUTAGE_RANK[ticket.outage]:
         ticket.outage = alarm.outage
@@ -258,6 +265,14 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> None:
     save_ticket(ticket, *changed)
     record_event(ticket, kind=EventKind.ALARM_ABSORBED, via=via, note=alarm.alarm_id,
                  data={"alarm_id": alarm.alarm_id, "outage": alarm.outage, "severity": alarm.severity})
+    if ticket.state != TicketState.RESTORED:
+        return False
+    from .transitions import refail_locked
+
+    refail_locked(ticket, by=None, via=via or "alarm", at=timezone.now(), alarm_id=alarm.alarm_id,
+                  reason=f"R-RESTORE-FIRST: new alarm {alarm.alarm_id} on circuit {alarm.circuit_ref} "
+                         f"after the restore ({alarm.title[:200]})")
+    return True
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from ..choices import (
     InvolvementRole,
     ProgressKind,
     SiteKind,
+    TicketState,
     Transition,
 )
 from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
@@ -306,6 +307,46 @@ def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
         raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
                        f"has a new open ticket") from None
     deadlines.create_clock_deadlines(ticket, start=at)
+    return ticket
+
+
+@transaction.atomic
+def refail(*, ticket_id: int, by: User | None, note: str, via: str = "", expected_version: int | None = None,
+           at: datetime | None = None) -> FaultTicket:
+    """R-RESTORE-FIRST (docs/rules.md): a person (monitoring or the handling room) says the restored service is
+    down again: the ticket goes back to lead or joint handling and its clocks run again."""
+    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ensure_can(by, "refail", ticket)
+    _require_source(ticket, Transition.REFAIL)
+    note = _require_text(note, "note", "refail needs a note saying how the service failed again")
+    if len(note) > 2000:
+        raise ValidationFailed.of("note", "at most 2000 characters")
+    return refail_locked(ticket, by=by, via=via, reason=note, at=at or timezone.now())
+
+
+def refail_locked(ticket: FaultTicket, *, by: User | None, via: str, reason: str, at: datetime,
+                  alarm_id: str | None = None) -> FaultTicket:
+    """R-RESTORE-FIRST with the ticket row locked (a person, or a new alarm on the circuit at ingestion).
+
+    The clocks the restore met or cancelled are re-opened from the original occurrence (one already past is
+    due at once: the next sweep answers it); in joint handling the hourly broadcasts resume at once.
+    """
+    restored_at = ticket.restored_at
+    from_state = ticket.state
+    ticket.refail(at=at)
+    save_ticket(ticket)
+    reopened = deadlines.reopen_clock_deadlines(ticket, restored_at=restored_at) if restored_at else []
+    record_event(
+        ticket, kind=EventKind.REFAIL, by=by, via=via, from_state=from_state, to_state=ticket.state, note=reason,
+        at=at,
+        data={"rule": "R-RESTORE-FIRST", "alarm_id": alarm_id, "restored_at": restored_at.isoformat()
+              if restored_at else None, "reopened": sorted({d.kind for d in reopened}),
+              "due_now": sorted({d.kind for d in reopened if d.due_at <= at})},
+    )
+    if ticket.state == TicketState.JOINT_HANDLING:
+        next_at = at + ticket.policy_duration("broadcast_every")
+        broadcasts.publish(ticket, kind=BroadcastKind.SCHEDULED, at=at, by=by, via=via, next_at=next_at)
+        deadlines.schedule_broadcast_slot(ticket, due_at=next_at)
     return ticket
 
 

@@ -142,6 +142,11 @@ def _run_reopen(request, ticket, data):
     return _("工单已重新打开")
 
 
+def _run_refail(request, ticket, data):
+    services.refail(ticket_id=ticket.pk, by=request.user, note=data["note"])
+    return _("业务再次中断，工单已退回处理")
+
+
 def _run_dial_test(request, ticket, data):
     test = services.record_dial_test(ticket_id=ticket.pk, by=request.user, result=data["result"],
                                      detail=data["detail"], method=data["method"])
@@ -212,6 +217,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("close", gettext_lazy("关闭工单"), "close", CloseForm, _run_close, transition="close"),
     Action("cancel", gettext_lazy("取消工单"), "cancel", CancelForm, _run_cancel, transition="cancel"),
     Action("reopen", gettext_lazy("重新打开"), "reopen", RequiredNoteForm, _run_reopen, transition="reopen"),
+    # R-RESTORE-FIRST: the temporary restore failed.
+    Action("refail", gettext_lazy("业务再次中断"), "refail", RequiredNoteForm, _run_refail, transition="refail"),
 ]}
 
 
