@@ -133,6 +133,18 @@ class EscalationPolicy(models.Model):
     auto_restore_on_clear = models.BooleanField(
         _("告警清除自动抢通"), default=False, help_text=_("否则仅向主导室建议抢通")
     )
+    arrival_backdate_limit = models.DurationField(
+        _("到场时间可提前申报的上限"), default=timedelta(minutes=15),
+        help_text=_("R-ESC-2：手机离线时工程师可申报早于服务器接收时间的到场时间，最多提前这么久"),
+    )
+    added_room_arrival_within = models.DurationField(
+        _("后加入室的到场时限"), default=timedelta(hours=1),
+        help_text=_("R-ESC-1：后加入联合处理的室，到场时限为故障 2 小时与加入后这么久二者中较晚者"),
+    )
+    customer_update_within = models.DurationField(
+        _("向客户通报进展的时限"), default=timedelta(minutes=30),
+        help_text=_("R-CUST-UPDATE：每次信息发布后须在这么久内向客户技术联系人通报"),
+    )
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -193,4 +205,7 @@ class EscalationPolicy(models.Model):
             "site_lead_on_any_fault": self.site_lead_on_any_fault,
             "explanation_required_to_close": self.explanation_required_to_close,
             "auto_restore_on_clear": self.auto_restore_on_clear,
+            "arrival_backdate_limit": secs(self.arrival_backdate_limit),
+            "added_room_arrival_within": secs(self.added_room_arrival_within),
+            "customer_update_within": secs(self.customer_update_within),
         }

@@ -119,7 +119,7 @@ def test_english_broadcast_body_is_english():
     """R-BCAST: the sweep's first broadcast is stored in Chinese and in English."""
     ticket = _ticket(minutes_ago=61)
     sweep()
-    broadcast = ticket.broadcasts.get(seq=1)
+    broadcast = ticket.broadcasts.get(kind="scheduled")
     assert "传送网室" in broadcast.body and "下次发布时间" in broadcast.body
     body_en = broadcast.body_en
     assert "Transport network room" in body_en and "Next broadcast" in body_en and "Gold" in body_en

@@ -109,12 +109,18 @@ class EventKind(models.TextChoices):
     BROADCAST = "broadcast", _("信息发布")
     EXPLANATION = "explanation", _("故障解释")
     VENDOR_ASSIGNED = "vendor_assigned", _("指派代维")
+    VENDOR_STANDBY = "vendor_standby", _("代维待命")  # R-ESC-1
+    ROOM_ADDED = "room_added", _("加入联合处理")  # R-ESC-1
+    CAUSE_CONFIRMED = "cause_confirmed", _("确认故障原因")  # R-ESC-3
+    SITE_LEAD_EXCEPTION = "site_lead_exception", _("现场负责人例外")  # R-SITE-1 / R-SITE-2
+    CUSTOMER_UPDATE = "customer_update", _("向客户通报")  # R-CUST-UPDATE
 
 
 class DeadlineKind(models.TextChoices):
     JOINT_HANDLING = "joint_handling", _("联合处理时限")  # R-ESC-1 / R-ESC-3
     ARRIVAL = "arrival", _("到场时限")  # R-ESC-2
     BROADCAST = "broadcast", _("信息发布")  # R-BCAST, one row per hourly slot
+    CUSTOMER_UPDATE = "customer_update", _("向客户通报")  # R-CUST-UPDATE, one row per broadcast or restore
 
 
 class EscalationKind(models.TextChoices):
@@ -182,7 +188,19 @@ class PhoneChannel(models.TextChoices):
     SMS_GATEWAY = "sms_gateway", _("短信网关")
 
 
+class ContactChannel(models.TextChoices):
+    """How we spoke to the customer (R-EXPLAIN release, R-CUST-UPDATE)."""
+
+    PHONE = "phone", _("电话")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("邮件")
+    FAX = "fax", _("传真")
+    IN_PERSON = "in_person", _("当面")
+    WECHAT = "wechat", _("微信")
+
+
 class BroadcastKind(models.TextChoices):
+    DISPATCH = "dispatch", _("派单发布")  # R-BCAST (a)
     SCHEDULED = "scheduled", _("定时发布")
     MANUAL = "manual", _("人工发布")
     FINAL = "final", _("结束通报")

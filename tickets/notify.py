@@ -26,6 +26,19 @@ def managers() -> list[User]:
     )
 
 
+def vendor_people(vendor_id) -> list[User]:
+    return list(User.objects.filter(is_active=True, vendor_id=vendor_id))
+
+
+def support_room_and_manager() -> list[User]:
+    """R-DISPATCH-NORM with nobody on duty: every member of the support room and its manager."""
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(memberships__room__code="service_support") | Q(groups__name=Role.SUPPORT_MANAGER))
+        .distinct()
+    )
+
+
 def involved_people(ticket) -> list[User]:
     room_ids = set(ticket.involvements.values_list("room_id", flat=True))
     if ticket.lead_room_id:
@@ -50,11 +63,14 @@ def _head(ticket) -> str:
     return f"{ticket.number} {customer}"
 
 
-def notify_dispatch(ticket, *, rooms, duty_engineer=None):
-    """R-DISPATCH-IMP / R-DISPATCH-NORM: the lead room and the rooms that must stand by."""
+def notify_dispatch(ticket, *, rooms, duty_engineer=None, extra=()):
+    """R-DISPATCH-IMP / R-DISPATCH-NORM: the lead room and the rooms that must stand by (and ``extra``: the
+    vendor on standby, R-ESC-1, or the whole support room when nobody is on duty)."""
     recipients = room_people([r.pk for r in rooms])
     if duty_engineer is not None:
         recipients.append(duty_engineer)
+    seen = {u.pk for u in recipients}
+    recipients += [u for u in extra if u.pk not in seen]
     kind = "dispatch_important" if ticket.important else "dispatch"
     return _send(
         ticket, kind, recipients,

@@ -23,7 +23,12 @@ _PERMS = {
     "resolve": "handle_ticket",
     "progress": "handle_ticket",
     "assign_vendor": "handle_ticket",
-    "site_lead": ("handle_ticket", "dispatch_ticket"),
+    # R-SITE-5: the support-room manager, a centre leader, or monitoring on their behalf.
+    "site_lead": ("approve_explanation", "flag_expedite", "dispatch_ticket"),
+    "site_lead_exception": ("approve_explanation", "flag_expedite"),
+    "confirm_cause": "handle_ticket",
+    "add_joint_room": "start_joint_ticket",
+    "customer_update": ("close_ticket", "handle_ticket"),
     "site_member": "handle_ticket",
     "pre_arrival": "record_arrival",
     "arrival": "record_arrival",
@@ -111,7 +116,16 @@ def can(user: User | None, action: str, ticket=None) -> bool:
         # R-SITE-3: our handling lead sends vendors and decides who goes on site; vendors work under that lead.
         return False
     if action == "site_lead":
-        return _is_monitoring(user) or _works_on(user, ticket)
+        return True  # R-SITE-5: the permission is the rule; self-naming is refused in the service
+    if action == "confirm_cause":
+        # R-ESC-3: the lead room records the cause as confirmed.
+        return ticket.lead_room_id in _room_ids(user)
+    if action == "add_joint_room":
+        return _is_monitoring(user) or ticket.lead_room_id in _room_ids(user)
+    if action == "customer_update":
+        # R-CUST-UPDATE: the support room talks to the customer.
+        return any(r.code == RoomCode.SERVICE_SUPPORT for r in user.rooms.all()) or user.has_perm(
+            "tickets.approve_explanation")
     if action == "refail":
         # R-RESTORE-FIRST: monitoring, or the rooms handling the fault, say the service is down again.
         return _is_monitoring(user) or _works_on(user, ticket)

@@ -3,6 +3,7 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -53,7 +54,9 @@ def ingest(circuit_id: str, *, minutes_ago: int = 5, **overrides):
         circuit_id=circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
     )
     values.update(overrides)
-    return services.ingest_alarm(alarm=services.AlarmIn(**values))
+    # Ingested when raised: an alarm arriving after its deadline escalates at once (R-ESC-1, late ingestion).
+    with time_machine.travel(values["raised_at"], tick=False):
+        return services.ingest_alarm(alarm=services.AlarmIn(**values))
 
 
 @pytest.fixture

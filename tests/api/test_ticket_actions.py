@@ -4,6 +4,7 @@ import pytest
 from staff.tokens import issue_client
 from tests import factories as f
 from tests.api.conftest import ingest, noc_client, person_client, token_client
+from tickets import services
 from tickets.models import FaultTicket, PhoneNotification, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,8 @@ def test_the_whole_life_of_an_important_ticket_through_the_api(dispatched_ticket
     assert lead.post(url(dispatched_ticket, "transitions/accept/"), {}, format="json").status_code == 200
     assert lead.post(url(dispatched_ticket, "transitions/restore/"), {"note": "倒换到备用路由"},
                      format="json").json()["state"] == "restored"
+    services.designate_site_lead(ticket_id=dispatched_ticket.pk, by=f.support_manager(), user_id=support.pk)
+    services.record_arrival(ticket_id=dispatched_ticket.pk, by=support, site_kind="customer")  # R-SITE-1
     resolved = lead.post(url(dispatched_ticket, "transitions/resolve/"),
                          {"cause_category": "fibre_cut", "cause_text": "施工挖断光缆"}, format="json")
     assert resolved.json()["state"] == "resolved"
@@ -122,13 +125,15 @@ def test_start_joint_cancel_and_reopen_take_their_fields(gold_circuit, transport
     ticket = ingest(gold_circuit.circuit_id).ticket
     joint = lead.post(url(ticket, "transitions/start_joint/"), {"reason": "无法定位，请求联合处理"}, format="json")
     assert joint.status_code == 200 and joint.json()["state"] == "joint_handling"
-    assert joint.json()["broadcasts"][0]["seq"] == 1  # R-BCAST: the first broadcast at once
+    # R-BCAST: #1 at the important customer's dispatch (a), #2 at once when joint handling starts
+    assert [b["seq"] for b in joint.json()["broadcasts"]][:2] == [1, 2]
     other = ingest(f.CircuitFactory(customer__tier="normal").circuit_id).ticket
     bad = operator.post(url(other, "transitions/cancel/"), {"reason": "bored"}, format="json")
     assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "reason"
     cancelled = operator.post(url(other, "transitions/cancel/"), {"reason": "false_alarm", "note": "误报"},
                               format="json")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    services.record_site_lead_exception(ticket_id=ticket.pk, by=f.support_manager(), reason="远程处理")  # R-SITE-1
     lead.post(url(ticket, "transitions/resolve/"), {"cause_category": "other", "cause_text": "板卡故障"},
               format="json")
     reopened = operator.post(url(ticket, "transitions/reopen/"), {"note": "故障复现"}, format="json")
@@ -168,10 +173,10 @@ def test_a_client_with_an_acting_user_is_held_to_that_users_permissions(dispatch
 
 # --------------------------------------------------------------------------- progress, arrivals, phone
 def test_progress_notes_follow_own_network_first(lead, dispatched_ticket):
-    """R-OWN-FIRST: the customer-side check needs the own-network check before it."""
+    """R-OWN-FIRST: checks run in parallel — a customer-side check is recorded at any time."""
     early = lead.post(url(dispatched_ticket, "progress/"), {"text": "客户侧设备正常", "kind": "customer_side"},
                       format="json")
-    assert early.status_code == 400 and early.json()["errors"][0]["attr"] == "kind"
+    assert early.status_code == 201
     own = lead.post(url(dispatched_ticket, "progress/"), {"text": "本网传输正常", "kind": "own_network"},
                     format="json")
     assert own.status_code == 201
@@ -179,8 +184,8 @@ def test_progress_notes_follow_own_network_first(lead, dispatched_ticket):
     later = lead.post(url(dispatched_ticket, "progress/"), {"text": "客户侧设备正常", "kind": "customer_side"},
                       format="json")
     assert later.status_code == 201
-    assert [p["kind"] for p in lead.get(url(dispatched_ticket)).json()["progress"]] == ["own_network",
-                                                                                         "customer_side"]
+    assert [p["kind"] for p in lead.get(url(dispatched_ticket)).json()["progress"]] == [
+        "customer_side", "own_network", "customer_side"]
 
 
 def test_progress_needs_text(lead, dispatched_ticket):

@@ -122,6 +122,7 @@ def test_overdue_lists_open_tickets_past_a_deadline(noc):
     for ticket in (restored_in_time, restored_late, resolved_late):
         services.accept(ticket_id=ticket.pk, by=engineer)
         services.restore(ticket_id=ticket.pk, by=engineer, note="倒换")
+    services.record_site_lead_exception(ticket_id=resolved_late.pk, by=f.support_manager(), reason="远程")
     services.resolve(ticket_id=resolved_late.pk, by=engineer, cause_category="fibre_cut", cause_text="光缆")
 
     def ids(**params):

@@ -29,7 +29,7 @@ def test_dispatch_of_an_important_ticket_reaches_every_room_by_inbox_email_and_s
         channels = set(Delivery.objects.filter(recipient=user, notification__ticket_number=ticket.number)
                        .values_list("channel", flat=True))
         assert channels == {Channel.INBOX, Channel.EMAIL, Channel.SMS}
-    inbox = Delivery.objects.get(recipient=transport, channel=Channel.INBOX)
+    inbox = Delivery.objects.get(recipient=transport, channel=Channel.INBOX, notification__kind="dispatch_important")
     assert inbox.status == DeliveryStatus.SENT and ticket.number in inbox.notification.subject
 
 

@@ -116,7 +116,7 @@ def test_manual_joint_handling_starts_at_once_and_answers_the_clock():
     assert ticket.state == TicketState.JOINT_HANDLING
     assert ticket.escalations.get().rule == "R-ESC-MANUAL"
     assert ticket.deadlines.get(kind=DeadlineKind.JOINT_HANDLING).met_at is not None
-    assert ticket.broadcasts.count() == 1  # R-BCAST: the first broadcast at the start
+    assert ticket.broadcasts.count() == 2  # R-BCAST: #1 at dispatch (a), #2 at the start of joint handling
     with time_machine.travel(timezone.now() + timedelta(minutes=55)):
         sweep()
     assert ticket.escalations.count() == 1
@@ -126,14 +126,14 @@ def test_broadcast_every_hour_during_joint_handling():
     """R-BCAST: the first broadcast at the start, then one per hour, numbered per ticket."""
     ticket = alarm_ticket(tier="gold", minutes_ago=61)
     sweep()
-    assert list(ticket.broadcasts.values_list("seq", flat=True)) == [1]
+    assert list(ticket.broadcasts.values_list("seq", flat=True)) == [1, 2]  # R-BCAST (a): #1 at dispatch
     with time_machine.travel(timezone.now() + timedelta(minutes=59)):
         sweep()
-    assert ticket.broadcasts.count() == 1
+    assert ticket.broadcasts.count() == 2
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         sweep()
-    assert list(ticket.broadcasts.values_list("seq", flat=True)) == [1, 2]
-    second = ticket.broadcasts.get(seq=2)
+    assert list(ticket.broadcasts.values_list("seq", flat=True)) == [1, 2, 3]
+    second = ticket.broadcasts.get(seq=3)
     assert ticket.number in second.body and "下次发布时间" in second.body
     assert "Next broadcast" in second.body_en or ticket.number in second.body_en
 
@@ -146,7 +146,7 @@ def test_broadcast_names_each_rooms_latest_progress_or_no_update():
     services.add_progress(ticket_id=ticket.pk, by=engineer, text="OTDR 测试断点在 3.2 km")
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         sweep()
-    body = ticket.broadcasts.get(seq=2).body
+    body = ticket.broadcasts.get(seq=3).body
     assert "OTDR 测试断点在 3.2 km" in body
     assert "自上次发布以来无更新" in body  # the other rooms said nothing
 
@@ -158,10 +158,10 @@ def test_final_broadcast_when_restored_and_the_series_stops():
     engineer = f.room_engineer("transport")
     services.restore(ticket_id=ticket.pk, by=engineer, note="已抢通")
     final = ticket.broadcasts.order_by("-seq").first()
-    assert final.kind == "final" and final.seq == 2
+    assert final.kind == "final" and final.seq == 3
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
         sweep()
-    assert ticket.broadcasts.count() == 2
+    assert ticket.broadcasts.count() == 3
 
 
 def test_catch_up_after_five_hours_down_publishes_one_broadcast():
@@ -173,11 +173,11 @@ def test_catch_up_after_five_hours_down_publishes_one_broadcast():
     assert ticket.escalations.filter(kind=EscalationKind.JOINT_HANDLING).count() == 1
     breaches = ticket.escalations.filter(kind=EscalationKind.ARRIVAL_BREACH).count()
     assert breaches >= 2 and summary.arrival_breaches == breaches
-    assert ticket.broadcasts.count() == 1
+    assert ticket.broadcasts.exclude(kind="dispatch").count() == 1
     sweep()
     # + one R-SITE-1 breach: no on-site lead was named by the arrival deadline
     assert ticket.escalations.count() == 1 + breaches + 1
-    assert ticket.broadcasts.count() == 1
+    assert ticket.broadcasts.exclude(kind="dispatch").count() == 1
 
 
 def test_missed_broadcast_slots_are_recorded_not_flooded():
@@ -191,7 +191,7 @@ def test_missed_broadcast_slots_are_recorded_not_flooded():
     assert [s.breached_at is not None for s in slots[:4]] == [True] * 4
     assert slots[4].met_at is not None and slots[5].is_pending
     latest = ticket.broadcasts.order_by("-seq").first()
-    assert latest.seq == 2 and latest.missed_slots == 4 and latest.slot == slots[4].sequence
+    assert latest.seq == 3 and latest.missed_slots == 4 and latest.slot == slots[4].sequence
 
 
 def test_the_sweep_only_touches_due_rows():
@@ -247,7 +247,7 @@ def test_broadcast_rows_are_unique_per_slot():
     sweep()
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         sweep()
-    taken = ticket.broadcasts.get(seq=2)
+    taken = ticket.broadcasts.get(seq=3)
     with pytest.raises(IntegrityError), transaction.atomic():
         Broadcast.objects.create(ticket=ticket, seq=99, kind="scheduled", slot=taken.slot, body="dup")
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -69,6 +69,7 @@ def test_once_there_is_an_on_site_lead_only_they_or_the_manager_release_the_expl
     c = crew()
     ticket = ticket_in(S.LEAD_HANDLING, c, tier="gold")
     services.designate_site_lead(ticket_id=ticket.pk, by=c.op, user_id=c.support.pk)
+    services.record_arrival(ticket_id=ticket.pk, by=c.support, site_kind="customer")  # R-SITE-1
     services.restore(ticket_id=ticket.pk, by=c.lead, note="切换备用路由")
     services.resolve(ticket_id=ticket.pk, by=c.lead, cause_category="fibre_cut", cause_text="光缆被挖断")
     exp = services.draft_explanation(ticket_id=ticket.pk, by=c.support, text="光缆被挖断")

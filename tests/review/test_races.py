@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -155,9 +156,10 @@ def test_restore_racing_the_sweeps_joint_start_ends_in_restored_with_one_escalat
     _rooms()
     c = crew()
     circuit = f.CircuitFactory(customer__tier="gold")
-    ticket = services.ingest_alarm(alarm=alarm_in(
-        circuit.circuit_id, raised_at=timezone.now() - timedelta(minutes=61))).ticket
-    services.accept(ticket_id=ticket.pk, by=c.lead)
+    raised = timezone.now() - timedelta(minutes=61)
+    with time_machine.travel(raised, tick=False):  # ingested in time: the sweep is what escalates
+        ticket = services.ingest_alarm(alarm=alarm_in(circuit.circuit_id, raised_at=raised)).ticket
+        services.accept(ticket_id=ticket.pk, by=c.lead)
     barrier = threading.Barrier(2)
 
     def restore():

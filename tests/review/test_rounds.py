@@ -25,6 +25,7 @@ def _resolved_gold_ticket():
         engineers[inv.room.code] = f.person("room_engineer", inv.room.code)
         services.record_arrival(ticket_id=ticket.pk, by=engineers[inv.room.code])
     transport = engineers["transport"]
+    services.record_site_lead_exception(ticket_id=ticket.pk, by=f.support_manager(), reason="客户要求远程处理")
     services.resolve(ticket_id=ticket.pk, by=transport, cause_category="fibre_cut", cause_text="光缆中断")
     return ticket, engineers
 

@@ -29,6 +29,7 @@ def test_a_reopened_ticket_escalates_again_once_in_its_new_round():
     sweep(origin="test")
     assert fresh(ticket).state == S.JOINT_HANDLING
     services.restore(ticket_id=ticket.pk, by=c.lead, note="倒换恢复")
+    services.record_site_lead_exception(ticket_id=ticket.pk, by=c.manager, reason="客户要求远程处理")  # R-SITE-1
     services.resolve(ticket_id=ticket.pk, by=c.lead, cause_category="fibre_cut", cause_text="光缆被挖断")
     services.reopen(ticket_id=ticket.pk, by=c.op, note="故障复现")
     reopened = fresh(ticket)

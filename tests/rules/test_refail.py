@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
 from tests.tickets.helpers import alarm_in, fresh
 from tickets import services
 from tickets.choices import DeadlineKind, EventKind, TicketState
-from tickets.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db

@@ -86,6 +86,20 @@ def release_explanation(c: Crew, ticket: FaultTicket) -> None:
     services.release_explanation(explanation_id=exp.pk, by=drafter)
 
 
+def lead_on_site(c: Crew, ticket) -> None:
+    """R-SITE-1 / R-SITE-2 done properly: the manager names a support engineer as on-site lead (R-SITE-5), who
+    checks in at the customer site."""
+    from tickets.services.onsite import site_lead_on_site
+
+    ticket = fresh(ticket)
+    if not ticket.site_lead_required or site_lead_on_site(ticket):
+        return
+    if ticket.site_lead_id is None:
+        services.designate_site_lead(ticket_id=ticket.pk, by=c.manager, user_id=c.support.pk)
+        ticket = fresh(ticket)
+    services.record_arrival(ticket_id=ticket.pk, by=User.objects.get(pk=ticket.site_lead_id), site_kind="customer")
+
+
 def ticket_in(state: str, c: Crew, *, tier: str = "normal") -> FaultTicket:
     """A ticket brought to ``state`` through the services, the way people would."""
     ticket = new_ticket(c, tier=tier)
@@ -106,6 +120,7 @@ def ticket_in(state: str, c: Crew, *, tier: str = "normal") -> FaultTicket:
     services.restore(ticket_id=ticket.pk, by=c.lead, note="切换备用路由，业务恢复")
     if state == TicketState.RESTORED:
         return fresh(ticket)
+    lead_on_site(c, ticket)
     services.resolve(ticket_id=ticket.pk, by=c.lead, cause_category="fibre_cut", cause_text="光缆被挖断，已熔接")
     if state == TicketState.RESOLVED:
         return fresh(ticket)

@@ -23,6 +23,7 @@ def test_alarm_to_closed_ticket_for_an_important_customer():
     services.accept(ticket_id=ticket.pk, by=eng)
     support = f.support_engineer()
     services.designate_site_lead(ticket_id=ticket.pk, by=f.monitoring_operator(), user_id=support.pk)
+    services.record_arrival(ticket_id=ticket.pk, by=support, site_kind="customer")  # R-SITE-1
     services.restore(ticket_id=ticket.pk, by=eng, note="切换备用路由")
     services.resolve(ticket_id=ticket.pk, by=eng, cause_category="fibre_cut", cause_text="光缆挖断")
     exp = services.draft_explanation(ticket_id=ticket.pk, by=support, text="光缆被挖断")

@@ -231,10 +231,14 @@ def test_resolve_without_restore_marks_restored_too():
 def test_restore_after_a_deadline_passed_does_not_count_as_met():
     """SPEC §3.3: a clock that came due before the restore (the sweep had not come yet) is recorded
     as breached, never as met; a clock still running is met."""
+    import time_machine
+
     c = crew()
-    ticket = new_ticket(c, tier="gold", occurred_at=timezone.now() - timedelta(minutes=90))
-    services.dispatch(ticket_id=ticket.pk, by=c.op)
-    services.accept(ticket_id=ticket.pk, by=c.lead)
+    occurred = timezone.now() - timedelta(minutes=90)
+    with time_machine.travel(occurred + timedelta(minutes=1), tick=False):  # reported and dispatched in time
+        ticket = new_ticket(c, tier="gold", occurred_at=occurred)
+        services.dispatch(ticket_id=ticket.pk, by=c.op)
+        services.accept(ticket_id=ticket.pk, by=c.lead)
     services.restore(ticket_id=ticket.pk, by=c.lead, note="切换备用路由")
     ticket = fresh(ticket)
     joint = ticket.deadlines.get(kind="joint_handling")  # due at +1 h: 30 min ago

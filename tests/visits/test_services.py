@@ -359,6 +359,12 @@ def test_propose_fault_review_is_idempotent_and_only_for_important_total_outages
     assert services.propose_fault_review(gold_partial.pk) is None
 
 
+def fresh_ticket_needs_lead(ticket) -> bool:
+    from tickets.models import FaultTicket
+
+    return FaultTicket.objects.get(pk=ticket.pk).site_lead_required
+
+
 def _resolved_ticket(tier: str, outage: str, django_capture_on_commit_callbacks):
     circuit = f.CircuitFactory(customer__tier=tier)
     result = ticket_services.ingest_alarm(alarm=ticket_services.AlarmIn(
@@ -366,6 +372,9 @@ def _resolved_ticket(tier: str, outage: str, django_capture_on_commit_callbacks)
         circuit_id=circuit.circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=30)))
     eng = f.room_engineer("transport")
     ticket_services.accept(ticket_id=result.ticket.pk, by=eng)
+    if fresh_ticket_needs_lead(result.ticket):  # R-SITE-1: the manager's recorded exception
+        ticket_services.record_site_lead_exception(ticket_id=result.ticket.pk, by=f.support_manager(),
+                                                   reason="客户要求远程处理")
     with django_capture_on_commit_callbacks(execute=True):
         ticket_services.resolve(ticket_id=result.ticket.pk, by=eng, cause_category="fibre_cut",
                                 cause_text="光缆挖断")

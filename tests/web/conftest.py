@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests import factories as f
@@ -8,11 +9,12 @@ from tickets import services
 
 
 def alarm(circuit_id: str, *, category="transmission", minutes_ago=5, alarm_id=None, outage="total"):
-    """A real ticket through the services, as a NOC system would open it."""
-    return services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id=alarm_id or f"NMS-{circuit_id}-{minutes_ago}", category=category, severity="critical",
-        outage=outage, circuit_id=circuit_id, title="LOS on STM-1 port 3",
-        raised_at=timezone.now() - timedelta(minutes=minutes_ago))).ticket
+    """A real ticket through the services, as a NOC system would open it (ingested when it was raised)."""
+    raised = timezone.now() - timedelta(minutes=minutes_ago)
+    with time_machine.travel(raised, tick=False):
+        return services.ingest_alarm(alarm=services.AlarmIn(
+            alarm_id=alarm_id or f"NMS-{circuit_id}-{minutes_ago}", category=category, severity="critical",
+            outage=outage, circuit_id=circuit_id, title="LOS on STM-1 port 3", raised_at=raised)).ticket
 
 
 @pytest.fixture

@@ -206,12 +206,15 @@ def test_unanswered_call_counts_an_attempt(client, operator, gold_ticket):
 
 
 def test_operator_publishes_a_broadcast_and_everyone_reads_it(client, operator, gold_ticket):
-    """R-BCAST: a broadcast published by hand is numbered and listed on the broadcasts page."""
+    """R-BCAST (c): a broadcast published by hand carries the operator's own text, is numbered after #1 of the
+    dispatch (a) and listed on the broadcasts page."""
     client.force_login(operator)
-    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "broadcast"]))
+    response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "broadcast"]),
+                           {"text": "传送网室已出发，预计 30 分钟到达"})
     assert response.status_code == 302
-    broadcast = Broadcast.objects.get(ticket=gold_ticket)
-    assert broadcast.seq == 1 and broadcast.published_by == operator
+    broadcast = Broadcast.objects.get(ticket=gold_ticket, kind="manual")
+    assert broadcast.seq == 2 and broadcast.published_by == operator
+    assert "传送网室已出发，预计 30 分钟到达" in broadcast.body and "传送网室已出发" in broadcast.body_en
     client.force_login(f.vendor_engineer())
     html = client.get(reverse("tickets:broadcasts")).content.decode()
     assert gold_ticket.number in html and broadcast.body.splitlines()[0] in html
@@ -225,7 +228,7 @@ def test_broadcast_on_a_restored_ticket_is_refused_with_409(client, operator, tr
     client.force_login(operator)
     response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "broadcast"]))
     assert response.status_code == 409
-    assert not Broadcast.objects.filter(ticket=gold_ticket).exists()
+    assert not Broadcast.objects.filter(ticket=gold_ticket, kind="manual").exists()
 
 
 def test_cancel_a_false_alarm(client, operator):

@@ -82,12 +82,12 @@ def test_progress_note(client, transport_engineer, gold_ticket):
     assert note.kind == "own_network" and note.room.code == "transport" and note.author == transport_engineer
 
 
-def test_customer_side_check_before_own_network_is_refused(client, transport_engineer, gold_ticket):
-    """R-OWN-FIRST."""
+def test_customer_side_check_is_recorded_before_the_own_network_check(client, transport_engineer, gold_ticket):
+    """R-OWN-FIRST: never blocks recording — the checks run in parallel."""
     client.force_login(transport_engineer)
     response = act(client, gold_ticket, "progress", {"kind": "customer_side", "text": "客户端检查"})
-    assert response.status_code == 400
-    assert not ProgressNote.objects.filter(ticket=gold_ticket).exists()
+    assert response.status_code == 302
+    assert ProgressNote.objects.filter(ticket=gold_ticket, kind="customer_side").exists()
 
 
 def test_pre_arrival_call_and_tool_checklist(client, support, gold_ticket):
@@ -134,8 +134,11 @@ def test_second_check_in_is_409(client, transport_engineer, gold_ticket):
 
 
 def test_site_lead_must_be_a_support_engineer_on_a_total_outage(client, transport_engineer, support, gold_ticket):
-    """R-SITE-1: an important customer's total outage needs a support-room engineer as on-site lead."""
+    """R-SITE-1: an important customer's total outage needs a support-room engineer as on-site lead;
+    R-SITE-5: an engineer cannot name the lead (monitoring does, on the leaders' behalf)."""
     client.force_login(transport_engineer)
+    assert act(client, gold_ticket, "site_lead", {"user": transport_engineer.pk}).status_code == 403
+    client.force_login(f.monitoring_operator())
     response = act(client, gold_ticket, "site_lead", {"user": transport_engineer.pk})
     assert response.status_code == 400
     gold_ticket.refresh_from_db()
@@ -164,6 +167,8 @@ def test_restore_then_resolve_on_the_phone(client, transport_engineer, gold_tick
     assert act(client, gold_ticket, "restore", {"note": "切换备用路由"}).status_code == 302
     gold_ticket.refresh_from_db()
     assert gold_ticket.state == TicketState.RESTORED and gold_ticket.restored_at
+    services.record_site_lead_exception(ticket_id=gold_ticket.pk, by=f.support_manager(),
+                                        reason="客户要求远程处理")  # R-SITE-1
     response = act(client, gold_ticket, "resolve", {"cause_category": "fibre_cut", "cause_text": "光缆挖断已熔接"})
     assert response.status_code == 302
     gold_ticket.refresh_from_db()

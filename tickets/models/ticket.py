@@ -108,6 +108,16 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
         User, verbose_name=_("现场负责人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    site_lead_exception = models.CharField(
+        _("现场负责人例外原因"), max_length=300, blank=True,
+        help_text=_("R-SITE-1/2：经理记录的例外，允许现场负责人未到客户现场即修复"),
+    )
+    site_lead_exception_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                               related_name="+")
+    no_duty_engineer = models.BooleanField(
+        _("无值班工程师"), default=False, help_text=_("R-DISPATCH-NORM：派单时支撑室无人值班，已通知全室和经理")
+    )
+    cause_confirmed_at = models.DateTimeField(_("原因确认时间"), null=True, blank=True, help_text="R-ESC-3")
     occurred_at = models.DateTimeField(_("故障发生时间"))
     reported_by = models.ForeignKey(
         User, verbose_name=_("报告人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

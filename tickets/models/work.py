@@ -11,6 +11,7 @@ from staff.models import Room, Vendor
 from supportdesk.core.events import EventRecord
 
 from ..choices import (
+    ContactChannel,
     DialTestMethod,
     DialTestResult,
     EventKind,
@@ -34,7 +35,12 @@ class Arrival(models.Model):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="arrivals")
     round = models.PositiveSmallIntegerField(_("轮次"), default=1, help_text=_("重新打开后的到场另计"))
     site_kind = models.CharField(_("到场地点"), max_length=16, choices=SiteKind.choices)
-    at = models.DateTimeField(_("到场时间"), default=timezone.now)
+    at = models.DateTimeField(_("到场时间"), default=timezone.now, help_text=_("R-ESC-2：计入考核的到场时间"))
+    received_at = models.DateTimeField(_("服务器接收时间"), default=timezone.now)
+    stated_at = models.DateTimeField(_("工程师申报时间"), null=True, blank=True)
+    without_pre_arrival_call = models.BooleanField(
+        _("未做到场前电话"), default=False, help_text=_("R-SITE-4：到客户现场前未记录与客户技术联系人的电话，属偏差")
+    )
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     accuracy_m = models.FloatField(_("定位精度(米)"), null=True, blank=True)
@@ -83,6 +89,7 @@ class PreArrivalCheck(models.Model):
     tool_router_config_backup = models.BooleanField(_("客户路由器备份文件"), default=False)
     tool_transmission_spares = models.BooleanField(_("传输相关设备"), default=False)
     tool_router_spares = models.BooleanField(_("路由器备件"), default=False)
+    uniform_and_badge = models.BooleanField(_("统一服装、统一工牌"), default=False, help_text="R-SITE-4")
 
     TOOLS = (
         "tool_laptop",
@@ -169,6 +176,8 @@ class Explanation(ConcurrentTransitionMixin, models.Model):
     review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
     released_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    released_to = models.CharField(_("告知的客户联系人"), max_length=120, blank=True, help_text="R-EXPLAIN")
+    release_channel = models.CharField(_("告知方式"), max_length=16, choices=ContactChannel.choices, blank=True)
 
     class Meta:
         ordering = ["drafted_at"]

@@ -21,12 +21,15 @@ from .onsite import (
     record_dial_test,
     record_phone_call,
     record_pre_arrival,
+    record_site_lead_exception,
 )
 from .transitions import (
     accept,
+    add_joint_room,
     add_progress,
     cancel,
     close,
+    confirm_cause,
     dispatch,
     refail,
     reopen,
@@ -51,6 +54,7 @@ __all__ = [
     "AlarmIn", "IngestResult", "TRANSITIONS", "accept", "add_progress", "add_site_member", "approve_explanation",
     "assign_vendor", "cancel", "clear_alarm", "close", "create_ticket", "designate_site_lead", "dispatch",
     "draft_explanation", "flag_expedite", "ingest_alarm", "match_customer", "open_ticket", "override_lead_room",
-    "publish_manual_broadcast", "record_arrival", "refail", "record_dial_test", "record_phone_call", "record_pre_arrival",
+    "publish_manual_broadcast", "record_arrival", "refail", "add_joint_room", "confirm_cause",
+    "record_site_lead_exception", "record_dial_test", "record_phone_call", "record_pre_arrival",
     "release_explanation", "reopen", "resolve", "restore", "review_explanation", "start_joint", "validate_alarm",
 ]

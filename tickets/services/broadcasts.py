@@ -21,40 +21,85 @@ def _duration(delta) -> str:
     return _("%(h)d 小时 %(m)d 分") % {"h": hours, "m": minutes}
 
 
+def _people(users) -> str:
+    return _("、").join(sorted({u.get_full_name() or u.get_username() for u in users}))
+
+
 def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_at: datetime | None,
-            kind: str, language: str) -> str:
-    """The text of one broadcast in ``language``: who, how long, state, each room's progress, arrivals."""
+            kind: str, language: str, operator_text: str = "", internal: bool = True) -> str:
+    """The text of one broadcast in ``language``.
+
+    R-BCAST (b): every involved room **and** the vendor, the lead room marked, who is on site; (c) the
+    operator's own text on a manual broadcast; (d) every template is checked for doubled words in both
+    languages (tests/rules/test_broadcast_wording.py). R-CONF: with ``internal=False`` (a channel outside the
+    centre) the customer's name and circuit are left out: ticket number, tier, state and progress only.
+    """
     with translation.override(language):
         involvements = list(ticket.involvements.select_related("room"))
-        notes = {}
-        for note in ProgressNote.objects.filter(ticket=ticket).select_related("room").order_by("at"):
-            notes[note.room_id] = note
-        arrived = {a.room_id for a in ticket.arrivals.filter(round=ticket.round)}
+        notes, vendor_note = {}, None
+        for note in ProgressNote.objects.filter(ticket=ticket).select_related("room", "author").order_by("at"):
+            if note.room_id:
+                notes[note.room_id] = note
+            elif note.author is not None and ticket.vendor_id and note.author.vendor_id == ticket.vendor_id:
+                vendor_note = note
+        arrivals = list(ticket.arrivals.filter(round=ticket.round).select_related("user"))
+        on_site_by_room: dict[int, list] = {}
+        for a in arrivals:
+            if a.room_id:
+                on_site_by_room.setdefault(a.room_id, []).append(a.user)
+
+        def progress_of(note):
+            if note is not None and (since is None or note.at > since):
+                return note.text
+            return _("自上次发布以来无更新")
+
         lines = []
         if kind == BroadcastKind.FINAL:
-            lines.append(_("【结束通报】故障已%(state)s。") % {"state": ticket.get_state_display()})
-        customer = (
-            _("%(name)s（%(tier)s）") % {"name": ticket.customer.name, "tier": ticket.customer.get_tier_display()}
-            if ticket.customer else _("未匹配客户")
-        )
-        lines.append(_("工单 %(number)s：%(customer)s，电路 %(circuit)s。") % {
-            "number": ticket.number, "customer": customer, "circuit": ticket.circuit_ref or "-",
-        })
+            lines.append(_("【结束通报】故障%(state)s。") % {"state": ticket.get_state_display()})
+        elif kind == BroadcastKind.DISPATCH:
+            lines.append(_("【派单通报】重要客户故障已派单，主导室：%(lead)s。") % {
+                "lead": ticket.lead_room if ticket.lead_room else "-"})
+        elif kind == BroadcastKind.MANUAL:
+            lines.append(_("【人工发布】"))
+        if internal:
+            customer = (
+                _("%(name)s（%(tier)s）") % {"name": ticket.customer.name, "tier": ticket.customer.get_tier_display()}
+                if ticket.customer else _("未匹配客户")
+            )
+            lines.append(_("工单 %(number)s：%(customer)s，电路 %(circuit)s。") % {
+                "number": ticket.number, "customer": customer, "circuit": ticket.circuit_ref or "-",
+            })
+        else:
+            lines.append(_("工单 %(number)s：%(tier)s客户。") % {
+                "number": ticket.number, "tier": ticket.get_tier_display()})
         lines.append(_("故障已历时 %(duration)s，当前状态：%(state)s。") % {
             "duration": _duration(at - ticket.occurred_at), "state": ticket.get_state_display(),
         })
         for inv in involvements:
-            note = notes.get(inv.room_id)
-            if note is not None and (since is None or note.at > since):
-                progress = note.text
-            else:
-                progress = _("自上次发布以来无更新")
-            arrival = ""
-            if inv.must_arrive:
-                arrival = _("（已到场）") if inv.room_id in arrived else _("（未到场）")
-            lines.append(_("- %(room)s%(arrival)s：%(progress)s") % {
-                "room": inv.room, "arrival": arrival, "progress": progress,
+            marks = []
+            if inv.room_id == ticket.lead_room_id:
+                marks.append(_("主导"))
+            if inv.must_arrive or inv.room_id in on_site_by_room:
+                marks.append(_("已到场") if inv.room_id in on_site_by_room else _("未到场"))
+            mark = _("（%(marks)s）") % {"marks": _("，").join(str(m) for m in marks)} if marks else ""
+            lines.append(_("- %(room)s%(mark)s：%(progress)s") % {
+                "room": inv.room, "mark": mark, "progress": progress_of(notes.get(inv.room_id)),
             })
+        if ticket.vendor_id:
+            vendor_here = any(a.vendor_id == ticket.vendor_id for a in arrivals)
+            lines.append(_("- 代维 %(vendor)s（%(arrived)s）：%(progress)s") % {
+                "vendor": ticket.vendor.name, "arrived": _("已到场") if vendor_here else _("未到场"),
+                "progress": progress_of(vendor_note),
+            })
+        here = [a.user for a in arrivals]
+        if ticket.site_lead_id or here:
+            lead = ticket.site_lead
+            lines.append(_("现场负责人：%(lead)s；在现场：%(people)s。") % {
+                "lead": (lead.get_full_name() or lead.get_username()) if lead else _("未指定"),
+                "people": _people(here) if here else _("无"),
+            })
+        if operator_text:
+            lines.append(_("监控室说明：%(text)s") % {"text": operator_text})
         if next_at is not None and kind != BroadcastKind.FINAL:
             lines.append(_("下次发布时间：%(at)s。") % {"at": timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M")})
         return "\n".join(lines)
@@ -71,6 +116,7 @@ def publish(
     slot_due_at: datetime | None = None,
     missed_slots: int = 0,
     next_at: datetime | None = None,
+    operator_text: str = "",
 ) -> Broadcast:
     """Publish the next-numbered broadcast of the ticket. Call with the ticket row locked."""
     at = at or timezone.now()
@@ -79,8 +125,10 @@ def publish(
     seq = (ticket.broadcasts.aggregate(m=Max("seq"))["m"] or 0) + 1
     broadcast = Broadcast.objects.create(
         ticket=ticket, seq=seq, kind=kind, at=at, slot=slot, slot_due_at=slot_due_at, missed_slots=missed_slots,
-        body=compose(ticket, at=at, since=since, next_at=next_at, kind=kind, language="zh-hans"),
-        body_en=compose(ticket, at=at, since=since, next_at=next_at, kind=kind, language="en"),
+        body=compose(ticket, at=at, since=since, next_at=next_at, kind=kind, language="zh-hans",
+                     operator_text=operator_text),
+        body_en=compose(ticket, at=at, since=since, next_at=next_at, kind=kind, language="en",
+                        operator_text=operator_text),
         published_by=by,
     )
     record_event(ticket, kind=EventKind.BROADCAST, by=by, via=via, at=at,

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from staff.models import User
-from supportdesk.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from supportdesk.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 
 from .. import notify
-from ..choices import EventKind, ExplanationState, TicketState
+from ..choices import ContactChannel, EventKind, ExplanationState, TicketState
 from ..models import Explanation
 from ..permissions import ensure_can
 from ._common import lock_ticket, record_event, save_ticket
@@ -66,6 +66,10 @@ def review_explanation(*, explanation_id: int, by: User, approve: bool, note: st
         raise TransitionNotAllowed(f"explanation {explanation.pk} is {explanation.state}: cannot {name}")
     if not approve and not note.strip():
         raise ValidationFailed.of("note", "say what to change")
+    if approve and by is not None and explanation.drafted_by_id == by.pk:
+        # R-EXPLAIN: the wording is approved by someone else than who drafted it (统一口径).
+        raise NotPermitted(f"R-EXPLAIN: {by.get_username()} drafted explanation {explanation.pk} and cannot "
+                           f"approve it")
     getattr(explanation, name)(by=by, at=timezone.now(), note=note.strip())
     explanation.save()
     save_ticket(ticket)
@@ -80,16 +84,30 @@ def approve_explanation(*, explanation_id: int, by: User, note: str = "", ticket
 
 
 @transaction.atomic
-def release_explanation(*, explanation_id: int, by: User, ticket_id: int | None = None) -> Explanation:
-    """Tell the customer: only an approved explanation may be released."""
+def release_explanation(*, explanation_id: int, by: User, ticket_id: int | None = None, recipient: str = "",
+                        channel: str = ContactChannel.PHONE) -> Explanation:
+    """R-EXPLAIN: tell the customer — only an approved explanation may be released, and the release records to
+    whom (the customer's contact; by default the first technical contact) and by which channel."""
     explanation, ticket = _lock(explanation_id, ticket_id)
     ensure_can(by, "release_explanation", ticket)
     if not can_proceed(explanation.release):
         raise TransitionNotAllowed(
             f"R-EXPLAIN: explanation {explanation.pk} is {explanation.state}; it must be approved before release"
         )
+    if channel not in ContactChannel.values:
+        raise ValidationFailed.of("channel", f"must be one of {', '.join(ContactChannel.values)}")
+    recipient = (recipient or "").strip()
+    if not recipient and ticket.customer_id:
+        contact = ticket.customer.contacts.order_by("-is_technical", "name").first()
+        recipient = f"{contact.name} {contact.phone}" if contact else ticket.customer.name
+    if not recipient:
+        raise ValidationFailed.of("recipient", "R-EXPLAIN: say which customer contact was told")
+    if len(recipient) > 120:
+        raise ValidationFailed.of("recipient", "at most 120 characters")
     explanation.release(by=by, at=timezone.now())
+    explanation.released_to, explanation.release_channel = recipient, channel
     explanation.save()
     save_ticket(ticket)
-    record_event(ticket, kind=EventKind.EXPLANATION, by=by, note="released", data={"explanation": explanation.pk})
+    record_event(ticket, kind=EventKind.EXPLANATION, by=by, note="released",
+                 data={"explanation": explanation.pk, "recipient": recipient, "channel": channel})
     return explanation

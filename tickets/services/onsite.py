@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from staff.choices import RoomCode
 from staff.models import Room, User, Vendor
-from supportdesk.core.errors import Conflict, TransitionNotAllowed, ValidationFailed, raise_field_errors
+from supportdesk.core.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 
 from ..choices import (
@@ -77,6 +77,9 @@ def designate_site_lead(*, ticket_id: int, by: User | None, user_id: int, note: 
     lead = User.objects.filter(pk=user_id, is_active=True).first()
     if lead is None:
         raise ValidationFailed.of("user", f"user {user_id} does not exist")
+    if by is not None and by.pk == lead.pk and not by.is_superuser:
+        # R-SITE-5: "请示领导确定一个现场负责人" — the lead is named by a leader, never by himself.
+        raise NotPermitted(f"R-SITE-5: {by.get_username()} cannot name himself the on-site lead")
     if ticket.site_lead_required and not _is_support_engineer(lead):
         raise ValidationFailed.of(
             "user",
@@ -98,6 +101,30 @@ def designate_site_lead(*, ticket_id: int, by: User | None, user_id: int, note: 
     record_event(ticket, kind=EventKind.SITE_LEAD, by=by, note=note or lead.get_username(),
                  data={"lead": lead.get_username(), "previous": previous.get_username() if previous else None})
     return ticket
+
+
+@transaction.atomic
+def record_site_lead_exception(*, ticket_id: int, by: User, reason: str) -> FaultTicket:
+    """R-SITE-1 / R-SITE-2: a manager lets the fault be resolved without the named lead's check-in at the
+    customer site, with a recorded reason."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "site_lead_exception", ticket)
+    _require_open(ticket, "record an on-site lead exception")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.of("reason", "an exception needs a reason")
+    if len(reason) > 300:
+        raise ValidationFailed.of("reason", "at most 300 characters")
+    ticket.site_lead_exception, ticket.site_lead_exception_by = reason, by
+    save_ticket(ticket, "site_lead_exception", "site_lead_exception_by")
+    record_event(ticket, kind=EventKind.SITE_LEAD_EXCEPTION, by=by, note=reason, data={"rule": "R-SITE-1"})
+    return ticket
+
+
+def site_lead_on_site(ticket: FaultTicket) -> bool:
+    """R-SITE-1 / R-SITE-2: the named lead has checked in at the customer site in this round."""
+    return ticket.site_lead_id is not None and ticket.arrivals.filter(
+        user_id=ticket.site_lead_id, site_kind=SiteKind.CUSTOMER, round=ticket.round).exists()
 
 
 @transaction.atomic
@@ -124,8 +151,9 @@ def add_site_member(*, ticket_id: int, by: User | None, user_id: int) -> SiteMem
 @transaction.atomic
 def record_pre_arrival(*, ticket_id: int, by: User, contact_name: str, contact_phone: str,
                        confirmed_arrangements: str = "", equipment_state: str = "", eta: datetime | None = None,
-                       told_engineer_details: bool = False, tools: dict[str, bool] | None = None) -> PreArrivalCheck:
-    """R-SITE-4: the call to the customer's technical contact and the tool list, before arriving."""
+                       told_engineer_details: bool = False, tools: dict[str, bool] | None = None,
+                       uniform_and_badge: bool = False) -> PreArrivalCheck:
+    """R-SITE-4: the call to the customer's technical contact, the tool list, the uniform and badge."""
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "pre_arrival", ticket)
     _require_open(ticket, "record a pre-arrival check")
@@ -141,11 +169,13 @@ def record_pre_arrival(*, ticket_id: int, by: User, contact_name: str, contact_p
     values = dict(contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
                   confirmed_arrangements=confirmed_arrangements, equipment_state=equipment_state, eta=eta,
                   told_engineer_details=told_engineer_details, called_at=timezone.now(),
+                  uniform_and_badge=bool(uniform_and_badge),
                   **{t: bool((tools or {}).get(t)) for t in PreArrivalCheck.TOOLS})
     check, _ = PreArrivalCheck.objects.update_or_create(ticket=ticket, engineer=by, defaults=values)
     missing = [t for t in PreArrivalCheck.TOOLS if not values[t]]
     save_ticket(ticket)
-    record_event(ticket, kind=EventKind.PRE_ARRIVAL, by=by, note=contact_name, data={"missing_tools": missing})
+    record_event(ticket, kind=EventKind.PRE_ARRIVAL, by=by, note=contact_name,
+                 data={"missing_tools": missing, "uniform_and_badge": bool(uniform_and_badge)})
     return check
 
 
@@ -186,11 +216,21 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
             raise ValidationFailed.of("latitude", "latitude and longitude must be numbers") from None
         if not (-90 <= latitude <= 90) or not (-180 <= longitude <= 180):
             raise ValidationFailed.of("latitude", "latitude must be within ±90 and longitude within ±180")
-    at = at or timezone.now()
-    if in_future(at):
+    # R-ESC-2 (b): the arrival time is the time the server receives the check-in; an engineer whose phone
+    # was offline may state an earlier time, by at most the policy's limit; both times are stored.
+    received = timezone.now()
+    stated = at
+    at = at or received
+    if in_future(at, now=received):
         raise ValidationFailed.of("at", "is in the future")
     if at < ticket.occurred_at:
         raise ValidationFailed.of("at", "is before the fault occurred")
+    limit = ticket.policy_duration("arrival_backdate_limit")
+    if limit is None:
+        limit = timezone.timedelta(minutes=15)  # tickets opened before the policy had the limit
+    if at < received - limit:
+        raise ValidationFailed.of(
+            "at", f"R-ESC-2: at most {int(limit.total_seconds() // 60)} min before the check-in is received")
     involvement_rooms = {i.room_id: i for i in ticket.involvements.select_related("room")}
     room = None
     for membership in by.memberships.select_related("room"):
@@ -205,6 +245,8 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
                      else SiteKind.EQUIPMENT)
     if site_kind not in SiteKind.values:
         raise ValidationFailed.of("site_kind", f"must be one of {', '.join(SiteKind.values)}")
+    # R-SITE-4: a customer-site check-in without a recorded pre-arrival call is accepted, marked as a deviation.
+    no_call = site_kind == SiteKind.CUSTOMER and not ticket.pre_arrival_checks.filter(engineer=by).exists()
     distance = None
     site = site_with_position(ticket)
     if latitude is not None and site is not None:
@@ -213,14 +255,17 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
         with transaction.atomic():
             arrival = Arrival.objects.create(
                 ticket=ticket, round=ticket.round, room=room, vendor=vendor, user=by, site_kind=site_kind, at=at,
-                latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, distance_m=distance,
+                received_at=received, stated_at=stated, without_pre_arrival_call=no_call, latitude=latitude,
+                longitude=longitude, accuracy_m=accuracy_m, distance_m=distance,
             )
     except IntegrityError:
         raise Conflict(f"{by.get_username()} has already checked in on ticket {ticket.number}") from None
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.ARRIVAL, by=by, at=at, note=site_kind,
                  data={"room": room.code if room else None, "vendor": vendor.pk if vendor else None,
-                       "distance_m": distance})
+                       "distance_m": distance, "received_at": received.isoformat(),
+                       "stated_at": stated.isoformat() if stated else None,
+                       "deviation": "R-SITE-4: no pre-arrival call" if no_call else None})
     return arrival
 
 
@@ -268,12 +313,16 @@ def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answer
 
 
 @transaction.atomic
-def publish_manual_broadcast(*, ticket_id: int, by: User | None) -> broadcasts.Broadcast:
-    """Monitoring publishes a broadcast now (outside the hourly schedule)."""
+def publish_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "") -> broadcasts.Broadcast:
+    """R-BCAST (c): monitoring publishes a broadcast now (outside the hourly schedule), with its own text added."""
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "broadcast", ticket)
     if ticket.state not in ACTIVE_FAULT_STATES:
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended")
 
     slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
-    return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None)
+    text = (text or "").strip()
+    if len(text) > 2000:
+        raise ValidationFailed.of("text", "at most 2000 characters")
+    return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None,
+                              operator_text=text)

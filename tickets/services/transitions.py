@@ -7,7 +7,7 @@ start from the current state (``TransitionNotAllowed``) or whose guard fails
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,7 +34,7 @@ from ..choices import (
     TicketState,
     Transition,
 )
-from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
+from ..models import Deadline, Escalation, FaultTicket, PhoneNotification, ProgressNote, TicketRoom
 from ..permissions import ensure_can
 from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
@@ -120,6 +120,7 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     lead = ticket.lead_room
     notified_rooms = [lead]
     duty = None
+    extra_people: list[User] = []
     if ticket.important:
         notified_rooms += _related_rooms(ticket)
         _involve(ticket, [(lead, InvolvementRole.LEAD)] + [(room, _role(room)) for room in notified_rooms[1:]], at=now)
@@ -129,18 +130,47 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
         )
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now,
                      note="R-DISPATCH-IMP", data={"rooms": [r.code for r in notified_rooms], "phone": True})
+        if ticket.vendor_id:
+            # R-ESC-1: the assigned vendor stands by (待命) from the dispatch of an important customer's ticket.
+            record_event(ticket, kind=EventKind.VENDOR_STANDBY, by=by, via=via, at=now, note=ticket.vendor.name,
+                         data={"rule": "R-ESC-1", "vendor": ticket.vendor_id})
+            extra_people += notify.vendor_people(ticket.vendor_id)
     else:
         _involve(ticket, [(lead, InvolvementRole.LEAD)], at=now)
         duty = duty_engineer(RoomCode.SERVICE_SUPPORT, now)
-        record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM",
-                     data={"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None})
-    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty))
-    overdue = deadlines_of_round(ticket, DeadlineKind.JOINT_HANDLING).filter(breached_at__isnull=False).first()
+        data = {"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None}
+        if duty is None:
+            # R-DISPATCH-NORM: never silently — with nobody on duty the support room's members and its
+            # manager are told, and the ticket shows "no duty engineer" to monitoring.
+            extra_people += notify.support_room_and_manager()
+            ticket.no_duty_engineer = True
+            save_ticket(ticket, "no_duty_engineer")
+            data["no_duty_engineer"] = True
+            data["told"] = sorted(u.get_username() for u in extra_people)
+        record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM", data=data)
+    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty,
+                                                         extra=extra_people))
+    if ticket.important and ticket.policy.get("broadcast_at_dispatch", True):
+        # R-BCAST (a): "监控室进行信息发布" right after an important customer's dispatch: broadcast #1.
+        broadcasts.publish(ticket, kind=BroadcastKind.DISPATCH, at=now, by=by, via=via)
+    joint = deadlines_of_round(ticket, DeadlineKind.JOINT_HANDLING)
+    overdue = joint.filter(breached_at__isnull=False).first()
+    rule = "R-ESC-1" if ticket.important else "R-ESC-3"
     if overdue is not None:
         # R-ESC-1 / R-ESC-3 came due while the ticket waited for triage: joint handling starts now.
-        rule = "R-ESC-1" if ticket.important else "R-ESC-3"
         _start_joint_locked(ticket, by=by, reason=f"{rule}: deadline passed before dispatch", rule=rule,
                             via=via, at=timezone.now())
+        return ticket
+    late = joint.filter(met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now).first()
+    if late is not None:
+        # R-ESC-1: an alarm ingested after its deadline already passed escalates at once, saying so.
+        delay = now - late.due_at
+        late.breached_at = now
+        late.save(update_fields=["breached_at"])
+        minutes = int(delay.total_seconds() // 60)
+        _start_joint_locked(ticket, by=by, via=via, at=now, rule=rule,
+                            reason=f"{rule}: late ingestion, the deadline passed {minutes} min before it arrived",
+                            data={"late_ingestion": True, "delay_seconds": int(delay.total_seconds())})
     return ticket
 
 
@@ -176,9 +206,9 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
     return _start_joint_locked(ticket, by=by, reason=reason, rule=rule, via=via, at=at or timezone.now())
 
 
-def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at) -> FaultTicket:
-    _apply(ticket, Transition.START_JOINT, by=by, via=via, note=reason, data={"rule": rule}, at=at,
-           reason=reason)
+def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at, data=None) -> FaultTicket:
+    _apply(ticket, Transition.START_JOINT, by=by, via=via, note=reason, data={"rule": rule, **(data or {})}, at=at,
+           reason=reason[:REASON_MAX])
     rooms = [(room, _role(room)) for room in _related_rooms(ticket)]
     if ticket.lead_room_id:
         rooms.insert(0, (ticket.lead_room, InvolvementRole.LEAD))
@@ -189,7 +219,8 @@ def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at) -> Fa
                                       rule=rule, at=at, reason=reason, triggered_by=by)
     except IntegrityError:
         pass  # already escalated in this round; the transition itself is what matters
-    record_event(ticket, kind=EventKind.ESCALATION, by=by, via=via, at=at, note=reason, data={"rule": rule})
+    record_event(ticket, kind=EventKind.ESCALATION, by=by, via=via, at=at, note=reason,
+                 data={"rule": rule, **(data or {})})
     # The clock that asked for joint handling is now answered: met if early, breached by the sweep.
     deadlines.pending(ticket, DeadlineKind.JOINT_HANDLING).filter(due_at__gt=at).update(met_at=at)
     every = ticket.policy_duration("broadcast_every")
@@ -240,6 +271,15 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
     if cause_category not in CauseCategory.values:
         raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
     cause_text = _require_text(cause_text, "cause_text", "resolve needs the cause text")
+    _check_attribution(ticket, cause_category)
+    if ticket.site_lead_required and not ticket.site_lead_exception:
+        from .onsite import site_lead_on_site
+
+        if not site_lead_on_site(ticket):
+            # R-SITE-1 / R-SITE-2: enforced — the named lead must have checked in at the customer site.
+            raise ValidationFailed.of(
+                "site_lead", f"R-SITE-1: ticket {ticket.number} cannot be resolved until the named on-site lead "
+                             f"has checked in at the customer site (or a manager records an exception)")
     at = at or timezone.now()
     ticket.cause_category, ticket.cause_text = cause_category, cause_text
     was_active = ticket.state in ACTIVE_FAULT_STATES
@@ -350,6 +390,77 @@ def refail_locked(ticket: FaultTicket, *, by: User | None, via: str, reason: str
     return ticket
 
 
+def _check_attribution(ticket: FaultTicket, cause_category: str) -> None:
+    """R-OWN-FIRST: the cause may be attributed to the customer side only after the own-network check is
+    recorded as clear (the checks themselves run in parallel and never block anyone from recording)."""
+    if cause_category == CauseCategory.CUSTOMER_SIDE and not ticket.progress_notes.filter(
+            kind=ProgressKind.OWN_NETWORK).exists():
+        raise ValidationFailed.of(
+            "cause_category", "R-OWN-FIRST: record the own-network check as clear before attributing the cause "
+                              "to the customer side")
+
+
+@transaction.atomic
+def confirm_cause(*, ticket_id: int, by: User | None, cause_category: str, cause_text: str, via: str = "",
+                  at: datetime | None = None) -> FaultTicket:
+    """R-ESC-3 (docs/rules.md): the lead room records the cause as confirmed (category and text); for a normal
+    customer this meets the 3 h clock ("3小时内无法确认故障原因")."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "confirm_cause", ticket)
+    if ticket.state not in ACTIVE_FAULT_STATES or ticket.state == TicketState.NEW:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: cannot confirm the cause now")
+    if cause_category not in CauseCategory.values:
+        raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
+    cause_text = _require_text(cause_text, "cause_text", "the confirmed cause needs a text")
+    _check_attribution(ticket, cause_category)
+    at = at or timezone.now()
+    ticket.cause_category, ticket.cause_text, ticket.cause_confirmed_at = cause_category, cause_text, at
+    save_ticket(ticket, "cause_category", "cause_text", "cause_confirmed_at")
+    met = 0
+    if not ticket.important:
+        met = deadlines.pending(ticket, DeadlineKind.JOINT_HANDLING).filter(round=ticket.round,
+                                                                            due_at__gte=at).update(met_at=at)
+    record_event(ticket, kind=EventKind.CAUSE_CONFIRMED, by=by, via=via, at=at, note=cause_text,
+                 data={"rule": "R-ESC-3", "cause_category": cause_category, "clock_met": bool(met)})
+    return ticket
+
+
+@transaction.atomic
+def add_joint_room(*, ticket_id: int, by: User | None, room_code: str, reason: str, via: str = "",
+                   at: datetime | None = None) -> TicketRoom:
+    """R-ESC-1 (docs/rules.md): a room found to be involved later joins the joint handling; for an important
+    customer it must arrive by the later of the ticket's 2 h mark and 1 h (policy) after it was added."""
+    ticket = lock_ticket(ticket_id)
+    ensure_can(by, "add_joint_room", ticket)
+    if ticket.state != TicketState.JOINT_HANDLING:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: rooms join a joint handling")
+    reason = _require_text(reason, "reason", "say why the room is involved")[:REASON_MAX]
+    room = Room.objects.filter(code=room_code).first()
+    if room is None:
+        raise ValidationFailed.of("room", f"unknown room {room_code!r}")
+    existing = TicketRoom.objects.filter(ticket=ticket, room=room, joined_joint_at__isnull=False).first()
+    if existing is not None:
+        raise ValidationFailed.of("room", f"{room_code} is already in the joint handling")
+    at = at or timezone.now()
+    _involve(ticket, [(room, _role(room))], at=at, joint=True)
+    involvement = TicketRoom.objects.get(ticket=ticket, room=room)
+    due = None
+    arrival_after = ticket.policy_duration("arrival_after")
+    if ticket.important and arrival_after is not None:
+        within = ticket.policy_duration("added_room_arrival_within") or timedelta(hours=1)
+        mark = ticket.occurred_at + arrival_after
+        due = max(mark, at + within)
+        main = deadlines_of_round(ticket, DeadlineKind.ARRIVAL).filter(room__isnull=True).first()
+        if due > mark or main is None or not main.is_pending:
+            Deadline.objects.create(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round, room=room,
+                                    sequence=room.pk, due_at=due)
+    save_ticket(ticket)
+    record_event(ticket, kind=EventKind.ROOM_ADDED, by=by, via=via, at=at, note=reason,
+                 data={"rule": "R-ESC-1", "room": room.code, "arrival_due": due.isoformat() if due else None})
+    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=[room]))
+    return involvement
+
+
 def _room_of(user: User | None, ticket: FaultTicket) -> Room | None:
     if user is None:
         return ticket.lead_room
@@ -363,7 +474,8 @@ def _room_of(user: User | None, ticket: FaultTicket) -> Room | None:
 @transaction.atomic
 def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = ProgressKind.GENERAL,
                  room_code: str | None = None, via: str = "") -> ProgressNote:
-    """A room's progress note; R-OWN-FIRST: a customer-side check needs the own-network check first."""
+    """A room's progress note. R-OWN-FIRST: checks run in parallel — a customer-side check is recorded whenever
+    it is made; only the attribution of the cause to the customer side waits for the own-network check."""
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "progress", ticket)
     if not ticket.is_open:
@@ -371,8 +483,6 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
     text = _require_text(text, "text", "a progress note needs text")
     if kind not in ProgressKind.values:
         raise ValidationFailed.of("kind", f"must be one of {', '.join(ProgressKind.values)}")
-    if kind == ProgressKind.CUSTOMER_SIDE and not ticket.progress_notes.filter(kind=ProgressKind.OWN_NETWORK).exists():
-        raise ValidationFailed.of("kind", "R-OWN-FIRST: record the own-network check before the customer-side check")
     room = _room_of(by, ticket)
     if room_code:
         room = Room.objects.filter(code=room_code).first()

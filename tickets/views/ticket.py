@@ -164,7 +164,7 @@ def _run_phone(request, ticket, data):
 
 
 def _run_broadcast(request, ticket, data):
-    b = services.publish_manual_broadcast(ticket_id=ticket.pk, by=request.user)
+    b = services.publish_manual_broadcast(ticket_id=ticket.pk, by=request.user, text=data.get("text", ""))
     return _("已发布第 %(seq)d 期信息") % {"seq": b.seq}
 
 
@@ -191,6 +191,13 @@ class EmptyForm(djforms.Form):
     pass
 
 
+class BroadcastForm(djforms.Form):
+    """R-BCAST (c): monitoring's own words added to a manual broadcast."""
+
+    text = djforms.CharField(label=gettext_lazy("监控室说明"), required=False, max_length=2000,
+                             widget=djforms.Textarea(attrs={"rows": 2}))
+
+
 _OVERRIDABLE = (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLING)
 _DRAFTABLE = tuple(s for s in TicketState.values if s not in (TicketState.CLOSED, TicketState.CANCELLED))
 
@@ -211,7 +218,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            states=_OVERRIDABLE),
     Action("dial_test", gettext_lazy("记录拨测"), "dial_test", DialTestForm, _run_dial_test, states=OPEN_STATES),
     Action("phone", gettext_lazy("电话通知"), "phone", PhoneCallForm, _run_phone, states=OPEN_STATES),
-    Action("broadcast", gettext_lazy("立即信息发布"), "broadcast", EmptyForm, _run_broadcast, states=ACTIVE_FAULT_STATES),
+    Action("broadcast", gettext_lazy("立即信息发布"), "broadcast", BroadcastForm, _run_broadcast, states=ACTIVE_FAULT_STATES),
     Action("start_joint", gettext_lazy("启动联合处理"), "start_joint", ReasonForm, _run_start_joint, transition="start_joint"),
     Action("expedite", gettext_lazy("领导督办"), "expedite", NoteForm, _run_expedite, states=OPEN_STATES),
     Action("close", gettext_lazy("关闭工单"), "close", CloseForm, _run_close, transition="close"),
