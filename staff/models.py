@@ -81,6 +81,7 @@ class User(AbstractUser):
 class RoomMembership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    is_leader = models.BooleanField(_("室负责人"), default=False, help_text="R-HELP")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "room"], name="membership_unique")]
@@ -293,3 +294,35 @@ class ApiClient(models.Model):
         if self.last_used_at is None or (now - self.last_used_at).total_seconds() >= every_seconds:
             type(self).objects.filter(pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
+
+
+class HelpRequest(models.Model):
+    """R-HELP (seed 4.3-3(3) "杜绝一口回绝"): an engineer asks their room's leader or the centre leader for higher
+    support from a ticket or a visit; tracked until answered (docs/rules.md)."""
+
+    class AskOf(models.TextChoices):
+        ROOM_LEADER = "room_leader", _("本室负责人")
+        CENTRE_LEADER = "centre_leader", _("网维中心领导")
+
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="help_requests")
+    asked_of = models.CharField(_("请求对象"), max_length=16, choices=AskOf.choices)
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    subject_kind = models.CharField(_("来源"), max_length=16)  # "ticket" or "visit"
+    subject_id = models.PositiveIntegerField()
+    subject_label = models.CharField(_("工单或拜访"), max_length=64)
+    link = models.CharField(max_length=200, blank=True)
+    question = models.TextField(_("需要的支持"))
+    asked_at = models.DateTimeField(_("请求时间"), default=timezone.now)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answer = models.TextField(_("答复"), blank=True)
+
+    class Meta:
+        ordering = ["asked_at"]
+        indexes = [models.Index(fields=["asked_of", "asked_at"], condition=models.Q(answered_at__isnull=True),
+                                name="help_unanswered_idx")]
+        verbose_name = _("请求上级支持")
+        verbose_name_plural = _("请求上级支持")
+
+    def __str__(self):
+        return f"{self.subject_label} {self.asked_by}"

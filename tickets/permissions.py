@@ -29,6 +29,7 @@ _PERMS = {
     "confirm_cause": "handle_ticket",
     "add_joint_room": "start_joint_ticket",
     "customer_update": ("close_ticket", "handle_ticket"),
+    "ask_help": ("handle_ticket", "record_arrival", "dispatch_ticket", "notify_rooms"),
     "site_member": "handle_ticket",
     "pre_arrival": "record_arrival",
     "arrival": "record_arrival",

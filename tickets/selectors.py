@@ -25,7 +25,7 @@ from customers.choices import Tier
 from customers.selectors import tier_rank
 from staff.models import User
 
-from .choices import OPEN_STATES, EscalationKind, ExplanationState, TicketState
+from .choices import OPEN_STATES, DeadlineKind, EscalationKind, ExplanationState, TicketState
 from .models import (
     Arrival,
     Broadcast,
@@ -42,12 +42,16 @@ from .models import (
 # A countdown turns to a warning colour this close to its deadline.
 DUE_SOON = timedelta(minutes=15)
 
-_PENDING = Q(deadlines__met_at__isnull=True, deadlines__breached_at__isnull=True, deadlines__cancelled_at__isnull=True)
+# The queue orders by the fault's own clocks (and broadcast slots); an owed customer update (R-CUST-UPDATE) has its
+# own overdue list on the console and the dashboard.
+_PENDING = (Q(deadlines__met_at__isnull=True, deadlines__breached_at__isnull=True, deadlines__cancelled_at__isnull=True)
+            & Q(deadlines__kind__in=("joint_handling", "arrival", "broadcast")))
 
 
 def _with_deadline_state(qs: QuerySet) -> QuerySet:
     """``next_due``: the nearest pending deadline; ``has_breach``: a deadline of this round was breached."""
-    breached = Deadline.objects.filter(ticket=OuterRef("pk"), round=OuterRef("round"), breached_at__isnull=False)
+    breached = Deadline.objects.filter(ticket=OuterRef("pk"), round=OuterRef("round"),
+                                       breached_at__isnull=False).exclude(kind="customer_update")
     return qs.annotate(
         tier_rank=tier_rank(),
         next_due=Min("deadlines__due_at", filter=_PENDING),
@@ -363,3 +367,43 @@ def bounded_count(listed: list, qs: QuerySet, limit: int) -> int:
 def breached_open_tickets() -> QuerySet:
     """Open tickets with a breached deadline in this round, most important first (R-PRIO)."""
     return open_queue().filter(has_breach=True)
+
+
+def overdue_customer_updates(limit: int = 50, now: datetime | None = None) -> list[Deadline]:
+    """R-CUST-UPDATE: customer updates owed and not made in time — breached with no update since, or past due
+    before the sweep came — on tickets not yet closed, oldest first."""
+    from .models import CustomerUpdate
+
+    now = now or timezone.now()
+    told_since = CustomerUpdate.objects.filter(ticket=OuterRef("ticket"), at__gte=OuterRef("breached_at"))
+    rows = (
+        Deadline.objects.filter(kind=DeadlineKind.CUSTOMER_UPDATE, cancelled_at__isnull=True, met_at__isnull=True)
+        .exclude(ticket__state__in=[TicketState.CLOSED, TicketState.CANCELLED])
+        .filter((Q(breached_at__isnull=False) & ~Exists(told_since)) | Q(breached_at__isnull=True, due_at__lt=now))
+        .select_related("ticket", "ticket__customer")
+        .order_by("due_at")
+    )
+    return list(rows[:limit])
+
+
+DEADLINE_KINDS_SHOWN = (DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL, DeadlineKind.BROADCAST,
+                        DeadlineKind.CUSTOMER_UPDATE)
+
+
+def deadlines_met_by_kind(days: int, now: datetime | None = None) -> list[dict]:
+    """Dashboard: "deadlines met" per deadline kind over the last ``days`` (joint handling, arrival, broadcast,
+    customer update), read from the Deadline rows. A cancelled row (R-ESC-2 (c)) counts neither way."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    counts = {r["kind"]: r for r in Deadline.objects.filter(due_at__gte=since, due_at__lte=now)
+              .values("kind").annotate(met=Count("pk", filter=Q(met_at__isnull=False)),
+                                       breached=Count("pk", filter=Q(breached_at__isnull=False)),
+                                       cancelled=Count("pk", filter=Q(cancelled_at__isnull=False)))}
+    rows = []
+    for kind in DEADLINE_KINDS_SHOWN:
+        c = counts.get(kind, {"met": 0, "breached": 0, "cancelled": 0})
+        decided = c["met"] + c["breached"]
+        rows.append({"kind": kind, "label": DeadlineKind(kind).label, "met": c["met"], "breached": c["breached"],
+                     "cancelled": c["cancelled"], "decided": decided,
+                     "met_share": round(100 * c["met"] / decided) if decided else None})
+    return rows

@@ -16,4 +16,5 @@ urlpatterns = [
     path("tickets/<int:pk>/do/<slug:action>/", views.ticket_action, name="action"),
     path("explanations/<int:pk>/review/", views.explanation_review, name="explanation-review"),
     path("explanations/<int:pk>/release/", views.explanation_release, name="explanation-release"),
+    path("help/<int:pk>/answer/", views.help_answer, name="help-answer"),
 ]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from staff.models import User
+from staff.models import HelpRequest, User
 from tickets.choices import AlarmCategory, Outage, Severity
 from tickets.models import FaultTicket
 
@@ -201,3 +201,10 @@ class ReviseForm(forms.Form):
 
 class LinkTicketForm(forms.Form):
     number = forms.CharField(label=_("故障工单号"), max_length=32)
+
+
+class HelpForm(forms.Form):
+    """R-HELP: ask for higher support from a visit."""
+
+    asked_of = forms.ChoiceField(label=_("请求对象"), choices=HelpRequest.AskOf.choices)
+    question = forms.CharField(label=_("需要的支持"), widget=forms.Textarea(attrs={"rows": 2}))

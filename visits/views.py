@@ -188,6 +188,7 @@ def _detail_context(request: HttpRequest, visit: Visit, **forms_override) -> dic
         "problem_form": forms.ProblemForm(auto_id=_auto_id("problem_form"), initial={"owner": user.pk}),
         "document_form": forms.DocumentForm(auto_id=_auto_id("document_form")),
         "link_ticket_form": forms.LinkTicketForm(auto_id=_auto_id("link_ticket_form")),
+        "help_form": forms.HelpForm(auto_id=_auto_id("help_form")),
         "checklist": _checklist_rows(visit),
         "pending_reviews": {d.pk for d in visit.documents.all() for r in d.reviews.all()
                             if r.reviewer_id == user.pk and r.decision == "pending"},
@@ -260,6 +261,16 @@ def _link_ticket(request, visit, form):
     return _("已关联工单 %(number)s") % {"number": ticket.number}
 
 
+def _ask_help(request, visit, form):
+    """R-HELP: ask a room leader or the centre leader for higher support from the visit."""
+    from staff import help as help_service
+
+    help_service.ask_for_help(by=request.user, asked_of=form.cleaned_data["asked_of"], subject_kind="visit",
+                              subject_id=visit.pk, subject_label=str(visit)[:64], link=f"/visits/{visit.pk}/",
+                              question=form.cleaned_data["question"])
+    return _("已请求上级支持")
+
+
 def _document(request, visit, form):
     d = form.cleaned_data
     services.create_document(visit_id=visit.pk, by=request.user, kind=d["kind"], title=d["title"],
@@ -277,6 +288,7 @@ VISIT_ACTIONS = {
     "problem": (forms.ProblemForm, _problem, "problem_form"),
     "link-ticket": (forms.LinkTicketForm, _link_ticket, "link_ticket_form"),
     "document": (forms.DocumentForm, _document, "document_form"),
+    "ask-help": (forms.HelpForm, _ask_help, "help_form"),
 }
 
 

@@ -14,6 +14,7 @@ from .integrations import (
 from .ticket import Alarm, FaultTicket, TicketRoom
 from .work import (
     Arrival,
+    CustomerUpdate,
     DialTest,
     Explanation,
     PhoneNotification,
@@ -24,6 +25,7 @@ from .work import (
 )
 
 __all__ = [
+    "CustomerUpdate",
     "ALARM_FIELDS_FROM_LABELS", "MAPPED_VALUE_CHOICES", "Alarm", "AlarmIntegration", "Arrival", "Broadcast",
     "Deadline", "DialTest", "Escalation", "Explanation", "FaultTicket",
     "IntegrationKind", "PhoneNotification", "PreArrivalCheck", "ProgressNote", "SiteMember", "SweepRun",

@@ -202,6 +202,28 @@ class Explanation(ConcurrentTransitionMixin, models.Model):
         self.released_by, self.released_at = by, at
 
 
+class CustomerUpdate(models.Model):
+    """R-CUST-UPDATE: the support room told the customer's technical contact how the handling goes
+    (who, when, channel, what was said), after a broadcast or at restore."""
+
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="customer_updates")
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("通报时间"), default=timezone.now)
+    contact = models.CharField(_("客户联系人"), max_length=120)
+    channel = models.CharField(_("方式"), max_length=16, choices=ContactChannel.choices)
+    text = models.TextField(_("通报内容"))
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["ticket", "-at"], name="customer_update_latest_idx")]
+        verbose_name = _("客户通报")
+        verbose_name_plural = _("客户通报")
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.contact} {self.at:%Y-%m-%d %H:%M}"
+
+
 # --------------------------------------------------------------------------- the event log
 class TicketEvent(EventRecord):
     """An immutable fact about a ticket (who, when, from, to, note).

@@ -1,4 +1,5 @@
 """The verbs of the ticket domain: the only door to a write (views, API, tasks and commands call these)."""
+from .customer import record_customer_update
 from .explanations import approve_explanation, draft_explanation, release_explanation, review_explanation
 from .ingest import (
     AlarmIn,
@@ -55,6 +56,6 @@ __all__ = [
     "assign_vendor", "cancel", "clear_alarm", "close", "create_ticket", "designate_site_lead", "dispatch",
     "draft_explanation", "flag_expedite", "ingest_alarm", "match_customer", "open_ticket", "override_lead_room",
     "publish_manual_broadcast", "record_arrival", "refail", "add_joint_room", "confirm_cause",
-    "record_site_lead_exception", "record_dial_test", "record_phone_call", "record_pre_arrival",
+    "record_site_lead_exception", "record_customer_update", "record_dial_test", "record_phone_call", "record_pre_arrival",
     "release_explanation", "reopen", "resolve", "restore", "review_explanation", "start_joint", "validate_alarm",
 ]

@@ -12,6 +12,7 @@ from staff.models import User
 from ..choices import BroadcastKind, EventKind
 from ..models import Broadcast, FaultTicket, ProgressNote
 from ..notify import notify_broadcast
+from . import deadlines
 from ._common import record_event
 
 
@@ -133,5 +134,6 @@ def publish(
     )
     record_event(ticket, kind=EventKind.BROADCAST, by=by, via=via, at=at,
                  note=f"#{seq}", data={"seq": seq, "kind": kind, "missed_slots": missed_slots})
+    deadlines.schedule_customer_update(ticket, after=at, sequence=seq)  # R-CUST-UPDATE
     notify_broadcast(ticket, broadcast)
     return broadcast

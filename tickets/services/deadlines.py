@@ -1,7 +1,7 @@
 """Deadline rows (SPEC §3.3): created at opening from the ticket's policy snapshot, closed when met."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Max, Q
 
@@ -59,6 +59,17 @@ def reopen_clock_deadlines(ticket: FaultTicket, *, restored_at: datetime) -> lis
 
 def cancel_pending(ticket: FaultTicket, *, at: datetime, kinds=tuple(DeadlineKind.values)) -> int:
     return pending(ticket, *kinds).update(cancelled_at=at)
+
+
+def schedule_customer_update(ticket: FaultTicket, *, after: datetime, sequence: int) -> Deadline | None:
+    """R-CUST-UPDATE: an important customer's technical contact is told within the policy's time (default
+    30 min) after a broadcast (``sequence`` = its number) or at restore (numbers from 1,000,000)."""
+    if not ticket.important:
+        return None
+    within = ticket.policy_duration("customer_update_within") or timedelta(minutes=30)
+    row, _ = Deadline.objects.get_or_create(ticket=ticket, kind=DeadlineKind.CUSTOMER_UPDATE, round=ticket.round,
+                                            sequence=sequence, defaults={"due_at": after + within})
+    return row
 
 
 def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadline:

@@ -125,6 +125,8 @@ def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSu
                 _arrival_deadline(ticket, deadline, now=now, summary=summary)
             elif deadline.kind == DeadlineKind.BROADCAST:
                 _broadcast_deadline(ticket, deadline, now=now, summary=summary)
+            elif deadline.kind == DeadlineKind.CUSTOMER_UPDATE:
+                _customer_update_deadline(ticket, deadline, now=now)
     except Exception:
         # One bad row must not stop the sweep for every other ticket; it stays due and is retried.
         log.exception("sweep could not answer deadline %s of ticket %s", deadline_id, ticket_id)
@@ -251,6 +253,20 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     summary.arrival_breaches += len(names)
     if names or lead_names:
         transaction.on_commit(lambda: notify.notify_arrival_breach(ticket, missing=names + lead_names))
+
+
+def _customer_update_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime) -> None:
+    """R-CUST-UPDATE: no customer update recorded within its time after the broadcast (or the restore): the row
+    is breached and the ticket shows the update overdue on the console and the dashboard until one is made."""
+    if ticket.state == TicketState.CANCELLED:
+        deadline.cancelled_at = now
+        deadline.save(update_fields=["cancelled_at"])
+        return
+    deadline.breached_at = now
+    deadline.save(update_fields=["breached_at"])
+    record_event(ticket, kind=EventKind.ESCALATION, via=VIA, at=now,
+                 note=f"R-CUST-UPDATE: customer not told since {timezone.localtime(deadline.due_at):%H:%M}",
+                 data={"rule": "R-CUST-UPDATE", "deadline": deadline.pk})
 
 
 def _broadcast_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:

@@ -231,12 +231,14 @@ def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at, data=
     return ticket
 
 
-def _end_broadcast_series(ticket: FaultTicket, *, by, via, at) -> None:
+def _end_broadcast_series(ticket: FaultTicket, *, by, via, at) -> bool:
     """R-BCAST: a running series ends with a final broadcast; its pending slot is cancelled."""
     running = deadlines.pending(ticket, DeadlineKind.BROADCAST)
     if running.exists():
         running.update(cancelled_at=at)
         broadcasts.publish(ticket, kind=BroadcastKind.FINAL, at=at, by=by, via=via)
+        return True
+    return False
 
 
 def _require_text(value: str, field: str, message: str) -> str:
@@ -257,7 +259,10 @@ def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expect
     ProgressNote.objects.create(ticket=ticket, room=_room_of(by, ticket), author=by, text=note, at=at)
     _apply(ticket, Transition.RESTORE, by=by, via=via, note=note, at=at)
     deadlines.meet_clock_deadlines(ticket, at=at)
-    _end_broadcast_series(ticket, by=by, via=via, at=at)
+    if not _end_broadcast_series(ticket, by=by, via=via, at=at):
+        # R-CUST-UPDATE: the customer is told at restore too (a final broadcast already asks for it).
+        restores = ticket.events.filter(kind=EventKind.RESTORE).count()
+        deadlines.schedule_customer_update(ticket, after=at, sequence=1_000_000 + restores)
     return ticket
 
 

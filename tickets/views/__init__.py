@@ -5,11 +5,11 @@ its domain error (``supportdesk.core.errors.DomainError``) as a message with the
 action changes nothing because the service refused it inside its transaction.
 """
 from .field import mine
-from .manager import dashboard, explanation_release, explanation_review
+from .manager import dashboard, explanation_release, explanation_review, help_answer
 from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
 from .ticket import available_actions, ticket_action, ticket_detail
 
 __all__ = [
     "available_actions", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
-    "explanation_release", "explanation_review", "home", "mine", "ticket_action", "ticket_detail", "triage",
+    "explanation_release", "explanation_review", "help_answer", "home", "mine", "ticket_action", "ticket_detail", "triage",
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from staff import help as help_service
 from supportdesk.core import hooks
 from supportdesk.core.errors import DomainError
 
@@ -46,6 +47,9 @@ def _dashboard_context(request) -> dict:
         "breaches_today": selectors.breaches_since(today),
         "breaches_week": selectors.breaches_since(week),
         "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],
+        "met_by_kind": [(7, selectors.deadlines_met_by_kind(7, now)), (30, selectors.deadlines_met_by_kind(30, now))],
+        "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT, now),
+        "help_unanswered": list(help_service.unanswered_for(request.user)[:DASHBOARD_LIST_LIMIT]),
         "chart": _chart(series),
         "sweep": selectors.last_sweep(stale_after, now),
         "explanations": selectors.explanations_awaiting(),
@@ -125,6 +129,19 @@ def explanation_release(request, pk):
         messages.error(request, err.message)
         return _back_with_error(request, err.status_code)
     messages.success(request, _("工单 %(number)s 的故障解释已发布给客户") % {"number": explanation.ticket.number})
+    return redirect(_next_url(request, reverse("tickets:dashboard")))
+
+
+@page(is_manager)
+@require_POST
+def help_answer(request, pk):
+    """R-HELP: the leader asked answers a request for higher support."""
+    try:
+        help_service.answer_help(request_id=pk, by=request.user, answer=request.POST.get("answer", ""))
+    except DomainError as err:
+        messages.error(request, err.message)
+        return _back_with_error(request, err.status_code)
+    messages.success(request, _("已答复"))
     return redirect(_next_url(request, reverse("tickets:dashboard")))
 
 

@@ -70,6 +70,7 @@ def _console_context(request, create_form=None):
         "undispatched": list(selectors.undispatched()),
         "phone_calls": list(selectors.pending_phone_calls()[:50]),
         "broadcasts": list(selectors.recent_broadcasts()[:8]),
+        "customer_updates_overdue": selectors.overdue_customer_updates(50),
         **_queue_context(request),
         "extra_panels": render_panels(request, hooks.console_panels()),
     }

@@ -15,12 +15,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
 
+from staff import help as help_service
 from staff.choices import RoomCode
-from staff.models import User
+from staff.models import HelpRequest, User
 from supportdesk.core.errors import DomainError
 
 from .. import selectors, services
-from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, SiteKind, TicketState
+from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ContactChannel, ExplanationState, SiteKind, TicketState
 from ..forms import (
     ArrivalForm,
     CancelForm,
@@ -142,6 +143,19 @@ def _run_reopen(request, ticket, data):
     return _("工单已重新打开")
 
 
+def _run_ask_help(request, ticket, data):
+    help_service.ask_for_help(by=request.user, asked_of=data["asked_of"], subject_kind="ticket",
+                              subject_id=ticket.pk, subject_label=ticket.number, link=f"/tickets/{ticket.pk}/",
+                              question=data["question"])
+    return _("已请求上级支持")
+
+
+def _run_customer_update(request, ticket, data):
+    services.record_customer_update(ticket_id=ticket.pk, by=request.user, contact=data["contact"],
+                                    channel=data["channel"], text=data["text"])
+    return _("已记录向客户的通报")
+
+
 def _run_refail(request, ticket, data):
     services.refail(ticket_id=ticket.pk, by=request.user, note=data["note"])
     return _("业务再次中断，工单已退回处理")
@@ -191,6 +205,21 @@ class EmptyForm(djforms.Form):
     pass
 
 
+class HelpForm(djforms.Form):
+    """R-HELP: ask for higher support."""
+
+    asked_of = djforms.ChoiceField(label=gettext_lazy("请求对象"), choices=HelpRequest.AskOf.choices)
+    question = djforms.CharField(label=gettext_lazy("需要的支持"), widget=djforms.Textarea(attrs={"rows": 2}))
+
+
+class CustomerUpdateForm(djforms.Form):
+    """R-CUST-UPDATE: who at the customer was told, by which channel, what."""
+
+    contact = djforms.CharField(label=gettext_lazy("客户联系人"), max_length=120)
+    channel = djforms.ChoiceField(label=gettext_lazy("方式"), choices=ContactChannel.choices)
+    text = djforms.CharField(label=gettext_lazy("通报内容"), widget=djforms.Textarea(attrs={"rows": 2}))
+
+
 class BroadcastForm(djforms.Form):
     """R-BCAST (c): monitoring's own words added to a manual broadcast."""
 
@@ -218,6 +247,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            states=_OVERRIDABLE),
     Action("dial_test", gettext_lazy("记录拨测"), "dial_test", DialTestForm, _run_dial_test, states=OPEN_STATES),
     Action("phone", gettext_lazy("电话通知"), "phone", PhoneCallForm, _run_phone, states=OPEN_STATES),
+    Action("ask_help", gettext_lazy("请求上级支持"), "ask_help", HelpForm, _run_ask_help, states=OPEN_STATES),
+    Action("customer_update", gettext_lazy("向客户通报"), "customer_update", CustomerUpdateForm,
+           _run_customer_update, states=OPEN_STATES),
     Action("broadcast", gettext_lazy("立即信息发布"), "broadcast", BroadcastForm, _run_broadcast, states=ACTIVE_FAULT_STATES),
     Action("start_joint", gettext_lazy("启动联合处理"), "start_joint", ReasonForm, _run_start_joint, transition="start_joint"),
     Action("expedite", gettext_lazy("领导督办"), "expedite", NoteForm, _run_expedite, states=OPEN_STATES),

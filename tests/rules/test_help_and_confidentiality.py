@@ -1,0 +1,63 @@
+"""SPEC §3.7 (docs/rules.md): R-HELP — asking for higher support, tracked until answered."""
+import pytest
+
+from staff import help as help_service
+from staff.models import HelpRequest, RoomMembership
+from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from tests import factories as f
+from tests.tickets.helpers import alarm_in
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _ticket():
+    circuit = f.CircuitFactory(customer__tier="gold")
+    return services.ingest_alarm(alarm=alarm_in(circuit.circuit_id)).ticket
+
+
+def test_an_engineer_asks_the_room_leader_from_a_ticket_and_the_leader_sees_it_until_answered(client):
+    """R-HELP: from the ticket page an engineer asks their room's leader; the request is tracked, the leader sees
+    it unanswered on the dashboard, answers it, and it is no longer open."""
+    ticket = _ticket()
+    engineer = f.room_engineer("transport")
+    leader = f.person("support_manager", "transport")
+    RoomMembership.objects.filter(user=leader).update(is_leader=True)
+    client.force_login(engineer)
+    answer = client.post(f"/tickets/{ticket.pk}/do/ask_help/",
+                         {"asked_of": "room_leader", "question": "需要协调电力室夜间进站"})
+    assert answer.status_code == 302
+    request = HelpRequest.objects.get()
+    assert (request.subject_kind, request.subject_id, request.room.code) == ("ticket", ticket.pk, "transport")
+    assert list(help_service.unanswered_for(leader)) == [request]
+    assert list(help_service.unanswered_for(f.centre_leader())) == []
+    client.force_login(leader)
+    assert "需要协调电力室夜间进站" in client.get("/dashboard/").content.decode()
+    with pytest.raises(NotPermitted):
+        help_service.answer_help(request_id=request.pk, by=f.centre_leader(), answer="x")
+    client.post(f"/help/{request.pk}/answer/", {"answer": "已协调，22:00 进站"})
+    request.refresh_from_db()
+    assert request.answered_by == leader and request.answer == "已协调，22:00 进站"
+    assert list(help_service.unanswered_for(leader)) == []
+    with pytest.raises(TransitionNotAllowed):
+        help_service.answer_help(request_id=request.pk, by=leader, answer="again")
+
+
+def test_a_visit_asks_the_centre_leader():
+    """R-HELP: from a visit, the centre leader is asked; every centre leader sees it until one answers."""
+    engineer = f.support_engineer()
+    leader = f.centre_leader()
+    request = help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="visit", subject_id=7,
+                                        subject_label="拜访 7", question="客户要求签订 SLA 补充条款")
+    assert list(help_service.unanswered_for(leader)) == [request]
+    help_service.answer_help(request_id=request.pk, by=leader, answer="由市场部牵头")
+    assert list(help_service.unanswered_for(leader)) == []
+
+
+def test_a_request_needs_a_question_and_a_known_addressee():
+    """R-HELP: bad input is refused, naming the field, nothing stored."""
+    with pytest.raises(ValidationFailed) as caught:
+        help_service.ask_for_help(by=f.support_engineer(), asked_of="pope", subject_kind="ticket", subject_id=1,
+                                  subject_label="x", question=" ")
+    assert {"asked_of", "question"} <= set(caught.value.field_errors)
+    assert not HelpRequest.objects.exists()
