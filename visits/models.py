@@ -450,3 +450,33 @@ class VisitEvent(EventRecord):
 
     def __str__(self):
         return f"{self.visit_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IncomingDocument(models.Model):
+    """R-VISIT-4 (docs/rules.md): a document received *from* the customer (letter, fax, e-mail, report), with or
+    without a visit: registered when it arrives and its receipt acknowledged to the customer."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="incoming_documents")
+    visit = models.ForeignKey("Visit", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="incoming_documents")
+    ticket = models.ForeignKey("tickets.FaultTicket", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    kind = models.CharField(_("类别"), max_length=16, choices=DocumentKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    sender = models.CharField(_("客户发件人"), max_length=120)
+    received_at = models.DateTimeField(_("收到时间"))
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("回复收到时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledgement = models.CharField(_("如何告知客户已收到"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["received_at"], condition=Q(acknowledged_at__isnull=True),
+                                name="incoming_unacknowledged_idx")]
+        verbose_name = _("客户来文")
+        verbose_name_plural = _("客户来文")
+
+    def __str__(self):
+        return self.title

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from . import selectors
+from .services.correspondence import unacknowledged_incoming_documents
 
 DASHBOARD_LIMIT = 8
 
@@ -19,4 +20,5 @@ def dashboard_context(request, limit: int = DASHBOARD_LIMIT) -> dict:
         "overdue_customer_count": sum(len(tier.overdue) for tier in report),
         "overdue_followups": overdue[:limit],
         "more_followups": len(overdue) > limit,
+        "unacknowledged_documents": list(unacknowledged_incoming_documents()[:limit]),  # R-VISIT-4
     }

@@ -6,6 +6,11 @@ refuses with a domain error from ``supportdesk.core.errors`` (``ValidationFailed
 """
 
 from ._common import ensure_may, policy_for
+from .correspondence import (
+    acknowledge_incoming_document,
+    register_incoming_document,
+    unacknowledged_incoming_documents,
+)
 from .documents import create_document, record_document_received, review_document, revise_document, send_document
 from .fault_reviews import link_ticket, propose_fault_review
 from .planning import (
@@ -24,6 +29,9 @@ from .problems import add_problem, raise_problem_ticket, record_follow_up
 from .reminders import ReminderRun, send_reminders
 
 __all__ = [
+    "acknowledge_incoming_document",
+    "register_incoming_document",
+    "unacknowledged_incoming_documents",
     "ParticipantIn",
     "ReminderRun",
     "add_customer_participant",
