@@ -142,6 +142,10 @@ class WebhookEndpoint(models.Model):
         _("订阅的通知类别"), default=list, blank=True, help_text=_("留空表示订阅全部，如 [\"broadcast\", \"escalation\"]")
     )
     active = models.BooleanField(_("启用"), default=True)
+    internal = models.BooleanField(
+        _("中心内部渠道"), default=False,
+        help_text=_("R-CONF：只有内部渠道收到客户名称和电路编号；外部渠道只收到工单号、级别、状态和进展"),
+    )
 
     class Meta:
         verbose_name = _("Webhook 订阅")

@@ -276,6 +276,8 @@ SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
 
 # --- Notifications ------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")
+# R-CONF: SMS leaves the centre; only when the gateway is the centre's own may it carry customer names and circuits.
+SMS_CHANNEL_INTERNAL = env.bool("SMS_CHANNEL_INTERNAL", default=False)
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=5.0)

@@ -49,12 +49,30 @@ def involved_people(ticket) -> list[User]:
     return people
 
 
+def outside_text(ticket, text: str) -> str:
+    """R-CONF (docs/rules.md; seed 3.4-2): the text for a channel outside the centre — the customer's name, code
+    and circuit replaced by the tier, so nothing about one customer reaches another."""
+    secrets = []
+    if ticket.customer_id:
+        secrets += [ticket.customer.name, ticket.customer.code]
+    if ticket.circuit_ref:
+        secrets.append(ticket.circuit_ref)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _external(ticket, subject, body, subject_en, body_en) -> tuple[str, str, str, str]:
+    return tuple(outside_text(ticket, t) for t in (subject, body, subject_en, body_en))
+
+
 def _send(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None):
     subject, subject_en = in_both_languages(subject_fn)
     body, body_en = in_both_languages(body_fn)
     return notify.send(
         kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en,
         recipients=recipients, link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
+        external=_external(ticket, subject, body, subject_en, body_en),
     )
 
 
@@ -116,6 +134,7 @@ def notify_broadcast(ticket, broadcast):
         body=broadcast.body, body_en=broadcast.body_en,
         recipients=involved_people(ticket) + managers(), link=_link(ticket), ticket_number=ticket.number,
         webhooks=True, sms=False,
+        external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),  # R-CONF
     )
 
 

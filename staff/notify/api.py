@@ -28,8 +28,14 @@ def send(
     ticket_number: str = "",
     webhooks: bool = False,
     sms: bool | None = None,
+    external: tuple[str, str, str, str] | None = None,
 ) -> Notification:
-    """Write the notification and its deliveries now; hand them to the workers after commit."""
+    """Write the notification and its deliveries now; hand them to the workers after commit.
+
+    R-CONF (docs/rules.md): ``external`` is the (subject, body, subject_en, body_en) for channels outside the
+    centre — SMS (unless ``settings.SMS_CHANNEL_INTERNAL``) and webhooks not marked internal — which must not
+    carry the customer's name or circuit; those deliveries point at a second notification row with that text.
+    """
     notification = Notification.objects.create(
         kind=kind, subject=subject[:200], body=body, subject_en=subject_en[:200], body_en=body_en,
         link=link, ticket_number=ticket_number,
@@ -38,6 +44,14 @@ def send(
     # The immediate hand-off after commit sends these; the sweep only takes over if that failed.
     grace = now + timedelta(seconds=settings.NOTIFY_REQUEUE_GRACE_SECONDS)
     rows: list[Delivery] = []
+    outside = notification
+    if external is not None:
+        ext_subject, ext_body, ext_subject_en, ext_body_en = external
+        outside = Notification.objects.create(
+            kind=kind, subject=ext_subject[:200], body=ext_body, subject_en=ext_subject_en[:200],
+            body_en=ext_body_en, link=link, ticket_number=ticket_number,
+        )
+    sms_notification = notification if getattr(settings, "SMS_CHANNEL_INTERNAL", False) else outside
     want_sms = kind in SMS_KINDS if sms is None else sms
     seen: set[int] = set()
     for user in recipients:
@@ -50,12 +64,13 @@ def send(
             rows.append(Delivery(notification=notification, channel=Channel.EMAIL, recipient=user, address=user.email,
                                  next_attempt_at=grace))
         if want_sms and user.phone:
-            rows.append(Delivery(notification=notification, channel=Channel.SMS, recipient=user, address=user.phone,
+            rows.append(Delivery(notification=sms_notification, channel=Channel.SMS, recipient=user, address=user.phone,
                                  next_attempt_at=grace))
     if webhooks:
         for endpoint in WebhookEndpoint.objects.filter(active=True):
             if endpoint.wants(kind):
-                rows.append(Delivery(notification=notification, channel=Channel.WEBHOOK, endpoint=endpoint,
+                rows.append(Delivery(notification=notification if endpoint.internal else outside,
+                                     channel=Channel.WEBHOOK, endpoint=endpoint,
                                      address=endpoint.url, next_attempt_at=grace))
     Delivery.objects.bulk_create(rows)
     pending = [d.pk for d in rows if d.status == DeliveryStatus.PENDING]

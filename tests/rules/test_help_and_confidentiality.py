@@ -61,3 +61,28 @@ def test_a_request_needs_a_question_and_a_known_addressee():
                                   subject_label="x", question=" ")
     assert {"asked_of", "question"} <= set(caught.value.field_errors)
     assert not HelpRequest.objects.exists()
+
+
+# --------------------------------------------------------------------------- R-CONF
+def test_external_channels_never_carry_the_customers_name_or_circuit(django_capture_on_commit_callbacks):
+    """R-CONF (seed 3.4-2): a broadcast reaches an internal webhook with the customer's name and circuit, and an
+    external one (and SMS) with only the ticket number, tier, state and progress."""
+    from staff.models import Delivery, WebhookEndpoint
+
+    inside = WebhookEndpoint.objects.create(name="noc-wall", url="http://127.0.0.1:9/in", internal=True)
+    outside = WebhookEndpoint.objects.create(name="vendor-robot", url="http://127.0.0.1:9/out")
+    f.support_engineer(phone="13800000001")
+    circuit = f.CircuitFactory(customer__tier="gold", customer__name="深圳市机密客户", circuit_id="SZ-SECRET-0001")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = services.ingest_alarm(alarm=alarm_in(circuit.circuit_id)).ticket
+    deliveries = Delivery.objects.filter(notification__ticket_number=ticket.number)
+    seen_outside = list(deliveries.filter(endpoint=outside)) + list(deliveries.filter(channel="sms"))
+    assert deliveries.filter(endpoint=outside, notification__kind="broadcast").exists()
+    assert deliveries.filter(channel="sms").exists()
+    for d in seen_outside:
+        n = d.notification
+        text = " ".join([n.subject, n.body, n.subject_en, n.body_en])
+        assert "深圳市机密客户" not in text and "SZ-SECRET-0001" not in text and circuit.customer.code not in text
+        assert ticket.number in text
+    inside_text = deliveries.get(endpoint=inside, notification__kind="broadcast").notification.body
+    assert "深圳市机密客户" in inside_text and "SZ-SECRET-0001" in inside_text
