@@ -1,4 +1,4 @@
-"""Group customers and their circuits (SPEC §2) and the escalation policy per tier (SPEC §3.3).
+"""Group customers and their circuits (docs/rules.md §2) and the escalation policy per tier (docs/rules.md §3.3).
 
 The tables keep the names they had when these models lived in ``tickets`` (``db_table``): the move was
 a change of Django state only (customers/migrations/0001), no row was copied or lost.
@@ -114,7 +114,7 @@ class Circuit(models.Model):
 
 # --------------------------------------------------------------------------- policy
 class EscalationPolicy(models.Model):
-    """The deadlines and duties of one customer tier (SPEC §3.3 defaults, editable in the admin).
+    """The deadlines and duties of one customer tier (docs/rules.md §3.3 defaults, editable in the admin).
 
     A ticket copies these values when it is opened (``FaultTicket.policy``), so editing a
     policy never moves a running clock.

@@ -19,7 +19,7 @@ def customers_for_choice() -> QuerySet:
 
 
 def policy_for(tier: str) -> EscalationPolicy:
-    """The tier's escalation policy (SPEC §3.3); the defaults if an administrator removed the row."""
+    """The tier's escalation policy (docs/rules.md §3.3); the defaults if an administrator removed the row."""
     policy = EscalationPolicy.objects.filter(tier=tier).first()
     if policy is None:
         policy, _ = EscalationPolicy.objects.get_or_create(tier=tier, defaults=EscalationPolicy.DEFAULTS[Tier(tier)])

@@ -21,7 +21,7 @@ class RoomKind(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    """Roles of SPEC §1; each is a Django group carrying real permissions."""
+    """Roles of docs/rules.md §1; each is a Django group carrying real permissions."""
 
     MONITORING_OPERATOR = "monitoring_operator", _("监控值班员")
     ROOM_ENGINEER = "room_engineer", _("专业室工程师")

@@ -1,4 +1,4 @@
-"""People and organisation (SPEC §1): rooms, vendors, users, room membership, duty roster."""
+"""People and organisation (docs/rules.md §1): rooms, vendors, users, room membership, duty roster."""
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q

@@ -1,4 +1,4 @@
-"""Roles as Django groups with real permissions (SPEC §1).
+"""Roles as Django groups with real permissions (docs/rules.md §1).
 
 ``sync_roles()`` is idempotent; it runs after every ``migrate`` and from ``seed_demo``.
 """

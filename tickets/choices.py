@@ -63,7 +63,7 @@ ACTIVE_FAULT_STATES = (
 
 
 class Transition(models.TextChoices):
-    """Transition names of SPEC §3.6 (used in the API path and the event log)."""
+    """Transition names of docs/rules.md §3.6 (used in the API path and the event log)."""
 
     DISPATCH = "dispatch", _("派单")
     ACCEPT = "accept", _("接单")

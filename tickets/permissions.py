@@ -1,4 +1,4 @@
-"""Who may do what to a ticket (SPEC §3.6 "who" column, §3.5, R-EXPLAIN).
+"""Who may do what to a ticket (docs/rules.md §3.6 "who" column, §3.5, R-EXPLAIN).
 
 ``by=None`` is the system itself (automatic dispatch, the deadline sweep) and may do anything
 its caller asks. A superuser is the administrator role.

@@ -66,7 +66,7 @@ def open_queue() -> QuerySet:
 
 
 def triage_queue() -> QuerySet:
-    """Alarm tickets whose circuit is unknown: an operator matches them to a customer (SPEC §3.1)."""
+    """Alarm tickets whose circuit is unknown: an operator matches them to a customer (docs/rules.md §3.1)."""
     return FaultTicket.objects.filter(state=TicketState.NEW, needs_triage=True).order_by("occurred_at")
 
 

@@ -1,4 +1,4 @@
-"""Every enumeration of the visits domain, once (SPEC §4)."""
+"""Every enumeration of the visits domain, once (docs/rules.md §4)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

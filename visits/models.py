@@ -1,4 +1,4 @@
-"""Customer visits (SPEC §4): the visit and its state machine, participants, the appointment call,
+"""Customer visits (docs/rules.md §4): the visit and its state machine, participants, the appointment call,
 problems collected on site, documents for the customer, inspection checklists, the coverage policy.
 
 Models hold data, constraints and the transitions; every write goes through ``visits.services``.

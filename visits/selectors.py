@@ -148,7 +148,7 @@ class TierCoverage:
 
 
 def coverage_report(now: datetime | None = None) -> list[TierCoverage]:
-    """Managers' view of visit coverage (SPEC §4): per tier, the customers whose last done visit (or, never
+    """Managers' view of visit coverage (docs/rules.md §4): per tier, the customers whose last done visit (or, never
     visited, their registration) is older than the tier's interval, most overdue first. Two queries."""
     now = now or timezone.now()
     policies = {tier: values["interval_days"] for tier, values in VisitPolicy.DEFAULTS.items()}

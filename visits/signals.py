@@ -12,7 +12,7 @@ from .services.fault_reviews import propose_fault_review
 
 @receiver(ticket_transitioned, dispatch_uid="visits.propose_fault_review_after_total_outage")
 def propose_fault_review_after_total_outage(sender, *, ticket, transition, **kwargs) -> None:
-    """SPEC §4: a resolved total outage of an important customer proposes a fault-review visit.
+    """docs/rules.md §4: a resolved total outage of an important customer proposes a fault-review visit.
 
     The proposal runs after the ticket's transaction commits (``robust``: a failure is logged and never
     undoes the resolution); ``propose_fault_review`` is idempotent.

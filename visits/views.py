@@ -1,4 +1,4 @@
-"""Server-rendered pages for planning and recording customer visits (SPEC §4).
+"""Server-rendered pages for planning and recording customer visits (docs/rules.md §4).
 
 Thin: check the visits permission, shape input with a form, call one service, and show a refused
 action's domain error as a message with its HTTP status (the service changed nothing).
@@ -76,7 +76,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
 
 @visits_permission("view_visit")
 def coverage(request: HttpRequest) -> HttpResponse:
-    """Visit coverage per tier and overdue follow-ups (SPEC §4, for managers)."""
+    """Visit coverage per tier and overdue follow-ups (docs/rules.md §4, for managers)."""
     now = timezone.now()
     return render(request, "visits/coverage.html", {
         "report": selectors.coverage_report(now),

@@ -74,7 +74,7 @@ def test_an_alarm_on_a_circuit_with_an_open_ticket_is_absorbed(noc, gold_circuit
 
 
 def test_an_unknown_circuit_still_opens_a_ticket_for_triage(noc):
-    """SPEC §3.1: an alarm is never dropped; unknown circuit → new ticket marked for triage."""
+    """docs/rules.md §3.1: an alarm is never dropped; unknown circuit → new ticket marked for triage."""
     response = noc.post(ALARMS, alarm_body("SZ-NOWHERE-1"), format="json")
     assert response.status_code == 201
     ticket = response.json()["ticket"]

@@ -1,4 +1,4 @@
-"""Every role × every write endpoint → the expected status (SPEC §1 roles, §3.6 "who", R-EXPLAIN).
+"""Every role × every write endpoint → the expected status (docs/rules.md §1 roles, §3.6 "who", R-EXPLAIN).
 
 The ticket: a gold customer's transmission fault on a data line, dispatched at once (R-DISPATCH-IMP):
 the transport room leads, the datacom and service support rooms are involved; wireless is not.

@@ -1,4 +1,4 @@
-"""Writes on a ticket: transitions (SPEC §3.6), progress, arrivals, explanations, phone notifications."""
+"""Writes on a ticket: transitions (docs/rules.md §3.6), progress, arrivals, explanations, phone notifications."""
 import pytest
 
 from staff.tokens import issue_client
@@ -36,7 +36,7 @@ def test_the_lead_room_accepts_and_gets_the_ticket_back(lead, dispatched_ticket,
 
 
 def test_a_transition_not_allowed_from_the_state_is_409_naming_it_and_changes_nothing(lead, dispatched_ticket):
-    """SPEC §3.6: refused with a clear message; the ticket is unchanged."""
+    """docs/rules.md §3.6: refused with a clear message; the ticket is unchanged."""
     version = FaultTicket.objects.get(pk=dispatched_ticket.pk).version
     events = TicketEvent.objects.count()
     response = lead.post(url(dispatched_ticket, "transitions/restore/"), {"note": "已恢复"}, format="json")

@@ -1,5 +1,5 @@
 """The visit pages in a real browser: a support engineer plans and records a visit on a desktop,
-then follows it up on a 390 px phone (SPEC §4, R-VISIT-1, R-VISIT-2, R-VISIT-3)."""
+then follows it up on a 390 px phone (docs/rules.md §4, R-VISIT-1, R-VISIT-2, R-VISIT-3)."""
 import importlib
 from datetime import timedelta
 

@@ -85,7 +85,7 @@ def test_a_second_alert_on_the_circuit_is_absorbed_by_its_open_ticket():
 
 # --------------------------------------------------------------------------- labels, mapping, defaults
 def test_an_alert_without_our_labels_takes_the_defaults_and_lands_in_triage():
-    """SPEC §3.1: an alarm is never dropped: no circuit label → a circuit id of its own, in triage."""
+    """docs/rules.md §3.1: an alarm is never dropped: no circuit label → a circuit id of its own, in triage."""
     api, _ = bearer()
     result = only(post(api, webhook(alert(labels={"alertname": "HighLatency", "instance": "bng3:9100"}))))
     assert result["outcome"] == "created"

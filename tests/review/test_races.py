@@ -55,7 +55,7 @@ def _resolved_ticket_on_a_circuit():
 
 @pytest.mark.django_db(transaction=True)
 def test_reopen_while_an_alarm_opens_a_new_ticket_on_the_circuit_is_a_409_not_a_crash():
-    """SPEC §3.6 reopen / §3.1 one open ticket per circuit: the loser of the race is told (Conflict, 409)
+    """docs/rules.md §3.6 reopen / §3.1 one open ticket per circuit: the loser of the race is told (Conflict, 409)
     and changes nothing; the circuit keeps exactly one open ticket."""
     _rooms()
     c, circuit, ticket = _resolved_ticket_on_a_circuit()
@@ -85,7 +85,7 @@ def test_reopen_while_an_alarm_opens_a_new_ticket_on_the_circuit_is_a_409_not_a_
 
 @pytest.mark.django_db(transaction=True)
 def test_an_alarm_arriving_while_the_ticket_is_being_reopened_joins_the_reopened_ticket():
-    """SPEC §3.1 correlation: the reopened ticket owns the circuit again and absorbs the alarm."""
+    """docs/rules.md §3.1 correlation: the reopened ticket owns the circuit again and absorbs the alarm."""
     _rooms()
     c, circuit, ticket = _resolved_ticket_on_a_circuit()
     reopened, alarming = threading.Event(), threading.Event()
@@ -186,7 +186,7 @@ def test_restore_racing_the_sweeps_joint_start_ends_in_restored_with_one_escalat
 
 @pytest.mark.django_db(transaction=True)
 def test_two_accepts_at_once_one_wins_one_is_told():
-    """SPEC §3.6: a transition not allowed any more is refused with 409; one accept event."""
+    """docs/rules.md §3.6: a transition not allowed any more is refused with 409; one accept event."""
     _rooms()
     c = crew()
     other = f.room_engineer("transport")
@@ -207,7 +207,7 @@ def test_two_accepts_at_once_one_wins_one_is_told():
 
 @pytest.mark.django_db(transaction=True)
 def test_reopening_an_older_ticket_while_an_alarm_opens_a_new_one_is_a_409_not_a_crash():
-    """SPEC §3.6 reopen: the circuit's older resolved ticket loses to the alarm's new ticket with a Conflict."""
+    """docs/rules.md §3.6 reopen: the circuit's older resolved ticket loses to the alarm's new ticket with a Conflict."""
     _rooms()
     c, circuit, older = _resolved_ticket_on_a_circuit()
     # A later fault on the circuit came and went: that one is the circuit's latest ticket now.

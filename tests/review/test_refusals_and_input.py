@@ -81,7 +81,7 @@ def test_an_arrival_before_the_fault_occurred_is_refused_and_stores_nothing():
 
 
 def test_a_manual_ticket_on_a_circuit_an_alarm_just_opened_is_a_400_not_a_500(monkeypatch):
-    """SPEC §3.1: one open ticket per circuit; losing the race to an alarm is a named refusal, not a crash."""
+    """docs/rules.md §3.1: one open ticket per circuit; losing the race to an alarm is a named refusal, not a crash."""
     c = crew()
     circuit = f.CircuitFactory(customer__tier="normal")
     # The alarm's ticket appears after the operator's form was checked (the check reads no lock).

@@ -1,4 +1,4 @@
-"""A reopened fault (SPEC §3.6 reopen) is a new round: new check-ins (R-ESC-2) and a new explanation (R-EXPLAIN)."""
+"""A reopened fault (docs/rules.md §3.6 reopen) is a new round: new check-ins (R-ESC-2) and a new explanation (R-EXPLAIN)."""
 from datetime import timedelta
 
 import pytest

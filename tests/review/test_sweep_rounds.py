@@ -1,4 +1,4 @@
-"""The deadline sweep across reopen rounds, policy variants and cancelled tickets (SPEC §3.3)."""
+"""The deadline sweep across reopen rounds, policy variants and cancelled tickets (docs/rules.md §3.3)."""
 from datetime import timedelta
 
 import pytest
@@ -71,7 +71,7 @@ def test_an_important_policy_without_an_arrival_clock_escalates_joint_handling_o
 
 
 def test_a_ticket_cancelled_while_its_deadline_is_due_is_never_escalated():
-    """SPEC §3.6 cancel: a cancelled ticket's due clocks are cancelled, not breached or escalated."""
+    """docs/rules.md §3.6 cancel: a cancelled ticket's due clocks are cancelled, not breached or escalated."""
     c = crew()
     ticket = services.ingest_alarm(alarm=alarm_in("SZ-UNKNOWN-REV-1", raised_at=timezone.now()
                                                   - timedelta(hours=4))).ticket

@@ -1,4 +1,4 @@
-"""SPEC §3.7 and the broadcast wording (docs/rules.md): R-CUST-UPDATE, R-BCAST (a)-(d), the dashboard per kind."""
+"""docs/rules.md §3.7 and the broadcast wording (docs/rules.md): R-CUST-UPDATE, R-BCAST (a)-(d), the dashboard per kind."""
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

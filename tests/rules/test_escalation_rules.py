@@ -1,4 +1,4 @@
-"""The revised rules of SPEC §3.2-§3.3 (docs/rules.md): R-DISPATCH-NORM, R-ESC-1, R-ESC-2, R-ESC-3."""
+"""The revised rules of docs/rules.md §3.2-§3.3 (docs/rules.md): R-DISPATCH-NORM, R-ESC-1, R-ESC-2, R-ESC-3."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -1,4 +1,4 @@
-"""SPEC §3.7 (docs/rules.md): R-HELP — asking for higher support, tracked until answered."""
+"""docs/rules.md §3.7 (docs/rules.md): R-HELP — asking for higher support, tracked until answered."""
 import pytest
 
 from staff import help as help_service

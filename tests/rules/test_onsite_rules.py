@@ -1,4 +1,4 @@
-"""The revised on-site rules of SPEC §3.5 (docs/rules.md): R-SITE-1/2 enforced, R-SITE-4, R-SITE-5, R-EXPLAIN,
+"""The revised on-site rules of docs/rules.md §3.5 (docs/rules.md): R-SITE-1/2 enforced, R-SITE-4, R-SITE-5, R-EXPLAIN,
 and R-OWN-FIRST's conclusion."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

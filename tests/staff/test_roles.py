@@ -1,4 +1,4 @@
-"""SPEC §1: roles are Django groups carrying real permissions; the duty roster names who is on duty."""
+"""docs/rules.md §1: roles are Django groups carrying real permissions; the duty roster names who is on duty."""
 from datetime import timedelta
 
 import pytest
@@ -22,14 +22,14 @@ def _existing() -> set[str]:
 
 
 def test_every_role_has_a_group_after_migrate():
-    """SPEC §1: every role of the spec exists as a group once the schema is migrated."""
+    """docs/rules.md §1: every role of the spec exists as a group once the schema is migrated."""
     assert set(Role.values) <= set(Group.objects.values_list("name", flat=True))
     assert set(ROLE_PERMISSIONS) == set(Role.values)
 
 
 @pytest.mark.parametrize("role", [r for r in Role.values if ROLE_PERMISSIONS[r] != ["*"]])
 def test_each_role_group_holds_exactly_the_listed_permissions(role):
-    """SPEC §1: each role's group carries the permissions staff/roles.py lists, no more, no fewer."""
+    """docs/rules.md §1: each role's group carries the permissions staff/roles.py lists, no more, no fewer."""
     listed = set(ROLE_PERMISSIONS[role])
     missing = listed - _existing()
     assert not missing, f"{role} lists permissions that no model defines: {sorted(missing)}"
@@ -37,12 +37,12 @@ def test_each_role_group_holds_exactly_the_listed_permissions(role):
 
 
 def test_the_administrator_holds_every_permission():
-    """SPEC §1: the administrator role may do everything."""
+    """docs/rules.md §1: the administrator role may do everything."""
     assert _names(Group.objects.get(name=Role.ADMINISTRATOR)) == _existing()
 
 
 def test_sync_roles_restores_a_tampered_group_and_is_idempotent():
-    """SPEC §1: syncing the roles again puts back what was removed and adds nothing else."""
+    """docs/rules.md §1: syncing the roles again puts back what was removed and adds nothing else."""
     group = Group.objects.get(name=Role.MONITORING_OPERATOR)
     group.permissions.clear()
     group.permissions.add(Permission.objects.get(codename="approve_explanation"))
@@ -52,7 +52,7 @@ def test_sync_roles_restores_a_tampered_group_and_is_idempotent():
 
 
 def test_role_permissions_reach_the_user():
-    """SPEC §1: a user holding a role has its permissions (and not another role's)."""
+    """docs/rules.md §1: a user holding a role has its permissions (and not another role's)."""
     op = f.monitoring_operator()
     manager = f.support_manager()
     assert op.has_perm("tickets.dispatch_ticket") and not op.has_perm("tickets.approve_explanation")

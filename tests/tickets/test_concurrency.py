@@ -67,7 +67,7 @@ def test_the_same_alarm_from_many_threads_makes_one_ticket_and_one_alarm():
 
 @pytest.mark.django_db(transaction=True)
 def test_different_alarms_on_one_circuit_from_many_threads_meet_in_one_ticket():
-    """SPEC §3.1 correlation under concurrency: one open ticket per circuit absorbs every alarm."""
+    """docs/rules.md §3.1 correlation under concurrency: one open ticket per circuit absorbs every alarm."""
     _rooms()
     circuit = f.CircuitFactory(customer__tier="normal")
     raised = timezone.now() - timedelta(minutes=3)
@@ -93,7 +93,7 @@ def test_different_alarms_on_one_circuit_from_many_threads_meet_in_one_ticket():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_engineers_accepting_at_once_one_wins():
-    """SPEC §3.6 under concurrency: one accept succeeds, the other is refused (409), one event."""
+    """docs/rules.md §3.6 under concurrency: one accept succeeds, the other is refused (409), one event."""
     _rooms()
     c = crew()
     ticket = ticket_in(TicketState.DISPATCHED, c)
@@ -112,7 +112,7 @@ def test_two_engineers_accepting_at_once_one_wins():
 
 @pytest.mark.django_db(transaction=True)
 def test_start_joint_racing_restore_leaves_one_consistent_outcome():
-    """SPEC §3.6 under concurrency: joint handling and restore at once never both land on a stale row."""
+    """docs/rules.md §3.6 under concurrency: joint handling and restore at once never both land on a stale row."""
     _rooms()
     c = crew()
     ticket = ticket_in(TicketState.LEAD_HANDLING, c)

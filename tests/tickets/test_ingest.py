@@ -1,4 +1,4 @@
-"""SPEC §3.1-§3.3: alarms in, tickets out: lead room, dispatch, correlation, triage, clocks, clears."""
+"""docs/rules.md §3.1-§3.3: alarms in, tickets out: lead room, dispatch, correlation, triage, clocks, clears."""
 from datetime import timedelta
 
 import pytest
@@ -125,7 +125,7 @@ def test_a_repeated_alarm_id_returns_the_same_ticket():
 
 
 def test_a_second_alarm_on_the_circuit_joins_the_open_ticket_and_raises_its_outage():
-    """SPEC §3.1 correlation: an open ticket on the circuit absorbs the alarm; a worse outage raises the ticket's."""
+    """docs/rules.md §3.1 correlation: an open ticket on the circuit absorbs the alarm; a worse outage raises the ticket's."""
     circuit = f.CircuitFactory(customer__tier="gold")
     first = ingest(circuit.circuit_id, severity="minor", outage="partial")
     assert fresh(first.ticket).site_lead_required is False
@@ -141,7 +141,7 @@ def test_a_second_alarm_on_the_circuit_joins_the_open_ticket_and_raises_its_outa
 
 
 def test_a_milder_alarm_does_not_lower_the_ticket():
-    """SPEC §3.1 correlation: a milder alarm never lowers the ticket's outage or severity."""
+    """docs/rules.md §3.1 correlation: a milder alarm never lowers the ticket's outage or severity."""
     circuit = f.CircuitFactory(customer__tier="normal")
     first = ingest(circuit.circuit_id, severity="critical", outage="total")
     ingest(circuit.circuit_id, severity="warning", outage="none")
@@ -151,7 +151,7 @@ def test_a_milder_alarm_does_not_lower_the_ticket():
 
 
 def test_an_unknown_circuit_still_becomes_a_ticket_for_triage():
-    """SPEC §3.1: an alarm is never dropped: unknown circuit → state new, needs_triage, tier normal."""
+    """docs/rules.md §3.1: an alarm is never dropped: unknown circuit → state new, needs_triage, tier normal."""
     result = ingest("SZ-UNKNOWN-42")
     ticket = fresh(result.ticket)
     assert result.created
@@ -165,7 +165,7 @@ def test_an_unknown_circuit_still_becomes_a_ticket_for_triage():
 
 @pytest.mark.parametrize("state", [S.RESOLVED, S.CLOSED])
 def test_an_alarm_after_the_fault_was_fixed_opens_a_recurrence(state):
-    """SPEC §3.1: an alarm on a circuit whose last ticket is resolved/closed opens a new ticket
+    """docs/rules.md §3.1: an alarm on a circuit whose last ticket is resolved/closed opens a new ticket
     linked as its recurrence; the old ticket is left as it was."""
     c = crew()
     old = ticket_in(state, c)
@@ -177,7 +177,7 @@ def test_an_alarm_after_the_fault_was_fixed_opens_a_recurrence(state):
 
 
 def test_a_restored_ticket_still_owns_its_circuit():
-    """SPEC §3.1: restored is still open (not yet repaired): a new alarm joins it."""
+    """docs/rules.md §3.1: restored is still open (not yet repaired): a new alarm joins it."""
     c = crew()
     old = ticket_in(S.RESTORED, c)
     result = ingest(old.circuit_ref)
@@ -186,7 +186,7 @@ def test_a_restored_ticket_still_owns_its_circuit():
 
 # --------------------------------------------------------------------------- clocks
 def test_editing_the_policy_after_opening_does_not_move_the_ticket_clock():
-    """SPEC §3.3 (policy snapshot): a ticket keeps the policy it was opened under."""
+    """docs/rules.md §3.3 (policy snapshot): a ticket keeps the policy it was opened under."""
     circuit = f.CircuitFactory(customer__tier="gold")
     raised = timezone.now() - timedelta(minutes=10)
     ticket = ingest(circuit.circuit_id, raised_at=raised).ticket
@@ -252,7 +252,7 @@ def test_a_small_clock_skew_is_tolerated():
 
 
 def test_the_alarm_dial_test_is_recorded():
-    """SPEC §3.2: a dial test posted with the alarm is recorded on the ticket."""
+    """docs/rules.md §3.2: a dial test posted with the alarm is recorded on the ticket."""
     result = ingest("SZ-DIAL-1", dial_test={"result": "fail", "detail": "ping 100% loss"})
     test = result.ticket.dial_tests.get()
     assert (test.result, test.detail) == ("fail", "ping 100% loss")
@@ -274,7 +274,7 @@ def test_clearing_the_alarm_proposes_restore_and_does_not_close():
 
 
 def test_clearing_one_of_two_alarms_proposes_nothing():
-    """SPEC §3.1: the restore is proposed only when the ticket's last alarm clears."""
+    """docs/rules.md §3.1: the restore is proposed only when the ticket's last alarm clears."""
     circuit = f.CircuitFactory(customer__tier="normal")
     first = ingest(circuit.circuit_id)
     second = ingest(circuit.circuit_id)
@@ -285,7 +285,7 @@ def test_clearing_one_of_two_alarms_proposes_nothing():
 
 
 def test_clearing_under_an_auto_restore_policy_restores():
-    """SPEC §3.1 clear + policy auto_restore_on_clear: the handling ticket is restored at the clear time."""
+    """docs/rules.md §3.1 clear + policy auto_restore_on_clear: the handling ticket is restored at the clear time."""
     EscalationPolicy.objects.filter(tier="normal").update(auto_restore_on_clear=True)
     c = crew()
     circuit = f.CircuitFactory(customer__tier="normal")
@@ -322,7 +322,7 @@ def test_a_clear_before_the_raise_is_refused():
 
 # --------------------------------------------------------------------------- triage
 def test_matching_a_triage_ticket_applies_the_customer_tier_from_the_occurrence():
-    """SPEC §3.1 triage, R-ESC-1/2: matched to a gold customer, the clocks become +1 h / +2 h from occurred_at."""
+    """docs/rules.md §3.1 triage, R-ESC-1/2: matched to a gold customer, the clocks become +1 h / +2 h from occurred_at."""
     c = crew()
     raised = timezone.now() - timedelta(minutes=30)
     result = ingest("SZ-TRIAGE-1", raised_at=raised)
@@ -340,7 +340,7 @@ def test_matching_a_triage_ticket_applies_the_customer_tier_from_the_occurrence(
 
 
 def test_matching_after_the_normal_clock_ran_out_keeps_the_breach():
-    """SPEC §3.1 triage, R-ESC-3: a clock already breached while in triage stays as it was; matching works."""
+    """docs/rules.md §3.1 triage, R-ESC-3: a clock already breached while in triage stays as it was; matching works."""
     c = crew()
     raised = timezone.now() - timedelta(hours=4)
     result = ingest("SZ-TRIAGE-2", raised_at=raised)
@@ -355,7 +355,7 @@ def test_matching_after_the_normal_clock_ran_out_keeps_the_breach():
 
 
 def test_only_a_new_ticket_is_triaged():
-    """SPEC §3.1 triage: a dispatched ticket cannot be re-matched."""
+    """docs/rules.md §3.1 triage: a dispatched ticket cannot be re-matched."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     with pytest.raises(TransitionNotAllowed):
@@ -363,7 +363,7 @@ def test_only_a_new_ticket_is_triaged():
 
 
 def test_only_monitoring_triages():
-    """SPEC §3.1 triage is monitoring's work (dispatch permission)."""
+    """docs/rules.md §3.1 triage is monitoring's work (dispatch permission)."""
     c = crew()
     result = ingest("SZ-TRIAGE-3")
     with pytest.raises(NotPermitted):
@@ -372,7 +372,7 @@ def test_only_monitoring_triages():
 
 
 def test_a_flapping_alarm_withdraws_and_renews_the_restore_proposal():
-    """SPEC §3.1 clear + correlation: an alarm coming back withdraws the restore proposal; its next clear
+    """docs/rules.md §3.1 clear + correlation: an alarm coming back withdraws the restore proposal; its next clear
     proposes restore again (the lead room is told each time)."""
     circuit = f.CircuitFactory(customer__tier="gold")
     first = ingest(circuit.circuit_id)

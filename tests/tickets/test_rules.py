@@ -1,4 +1,4 @@
-"""SPEC §3.4-§3.5 and the "who" column of §3.6: on site, own network first, explanations, manual joint
+"""docs/rules.md §3.4-§3.5 and the "who" column of §3.6: on site, own network first, explanations, manual joint
 handling and who may do what."""
 from datetime import timedelta
 
@@ -154,7 +154,7 @@ def test_pre_arrival_without_the_contact_is_refused():
 
 
 def test_pre_arrival_is_for_people_working_on_the_ticket():
-    """R-SITE-4 / SPEC §3.6 who: an engineer of an uninvolved room cannot record the check."""
+    """R-SITE-4 / docs/rules.md §3.6 who: an engineer of an uninvolved room cannot record the check."""
     ticket = _important("gold", "total")
     with pytest.raises(NotPermitted):
         services.record_pre_arrival(ticket_id=ticket.pk, by=f.room_engineer("wireless"), contact_name="张工",
@@ -281,7 +281,7 @@ def test_restore_ends_the_broadcast_series_with_a_final_broadcast():
                                        met_at__isnull=True, breached_at__isnull=True).exists()
 
 
-# --------------------------------------------------------------------------- who may (SPEC §3.6 "who")
+# --------------------------------------------------------------------------- who may (docs/rules.md §3.6 "who")
 def _refusals(c, ticket, outsider, vendor):
     """Each service called by someone who may not; the second element names the refused caller."""
     return {
@@ -325,7 +325,7 @@ REFUSALS = list(_refusals(None, None, None, None))
 
 @pytest.mark.parametrize("case", REFUSALS)
 def test_each_service_refuses_who_may_not(case):
-    """SPEC §3.6 "who" column, R-SITE-*, R-EXPLAIN: NotPermitted (403), and nothing changes."""
+    """docs/rules.md §3.6 "who" column, R-SITE-*, R-EXPLAIN: NotPermitted (403), and nothing changes."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c, tier="normal")
     outsider = f.room_engineer("wireless")
@@ -338,7 +338,7 @@ def test_each_service_refuses_who_may_not(case):
 
 
 def test_an_inactive_user_may_do_nothing():
-    """SPEC §1: a deactivated account keeps no rights."""
+    """docs/rules.md §1: a deactivated account keeps no rights."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     c.lead.is_active = False

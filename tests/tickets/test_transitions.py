@@ -1,4 +1,4 @@
-"""SPEC §3.6: every transition from every state, the guards, and the immutable event log."""
+"""docs/rules.md §3.6: every transition from every state, the guards, and the immutable event log."""
 from datetime import timedelta
 
 import pytest
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 S = TicketState
 
-# SPEC §3.6: transition -> (sources, target)
+# docs/rules.md §3.6: transition -> (sources, target)
 ALLOWED = {
     "dispatch": ({S.NEW}, S.DISPATCHED),
     "accept": ({S.DISPATCHED}, S.LEAD_HANDLING),
@@ -48,13 +48,13 @@ CASES = [(state, name) for state in S.values for name in ALLOWED]
 
 
 def test_the_table_covers_every_transition_of_the_services():
-    """SPEC §3.6: the services expose exactly the nine transitions of the table (with R-RESTORE-FIRST refail)."""
+    """docs/rules.md §3.6: the services expose exactly the nine transitions of the table (with R-RESTORE-FIRST refail)."""
     assert set(services.TRANSITIONS) == set(ALLOWED) == set(CALLS)
 
 
 @pytest.mark.parametrize(("state", "name"), CASES, ids=[f"{s}-{n}" for s, n in CASES])
 def test_transition_from_every_state(state, name):
-    """SPEC §3.6: an allowed transition reaches its target and writes exactly one state-change event;
+    """docs/rules.md §3.6: an allowed transition reaches its target and writes exactly one state-change event;
     a refused one raises TransitionNotAllowed naming the current state and changes nothing."""
     c = crew()
     ticket = ticket_in(state, c)
@@ -93,7 +93,7 @@ def _refused_without_change(call, ticket, field):
 
 
 def test_dispatch_needs_a_matched_customer():
-    """SPEC §3.6 dispatch guard (customer matched), §3.1: a triage ticket stays new until matched."""
+    """docs/rules.md §3.6 dispatch guard (customer matched), §3.1: a triage ticket stays new until matched."""
     c = crew()
     ticket = services.ingest_alarm(alarm=services.AlarmIn(
         alarm_id="NMS-GUARD-1", category="transmission", severity="major", outage="total",
@@ -103,7 +103,7 @@ def test_dispatch_needs_a_matched_customer():
 
 
 def test_dispatch_needs_a_lead_room():
-    """SPEC §3.6 dispatch guard (lead room set), R-LEAD."""
+    """docs/rules.md §3.6 dispatch guard (lead room set), R-LEAD."""
     c = crew()
     ticket = new_ticket(c)
     FaultTicket.objects.filter(pk=ticket.pk).update(lead_room=None)  # a room removed by an administrator
@@ -112,7 +112,7 @@ def test_dispatch_needs_a_lead_room():
 
 @pytest.mark.parametrize("note", ["", "   "])
 def test_restore_needs_a_progress_note(note):
-    """SPEC §3.6 restore guard, R-RESTORE-FIRST: no note, no restore, and no half-written note."""
+    """docs/rules.md §3.6 restore guard, R-RESTORE-FIRST: no note, no restore, and no half-written note."""
     c = crew()
     ticket = ticket_in(S.LEAD_HANDLING, c)
     _refused_without_change(lambda: services.restore(ticket_id=ticket.pk, by=c.lead, note=note), ticket, "note")
@@ -125,7 +125,7 @@ def test_restore_needs_a_progress_note(note):
     ("fibre_cut", "  ", "cause_text"),
 ])
 def test_resolve_needs_cause_category_and_text(category, text, field):
-    """SPEC §3.6 resolve guard: cause category (one of CauseCategory) and cause text."""
+    """docs/rules.md §3.6 resolve guard: cause category (one of CauseCategory) and cause text."""
     c = crew()
     ticket = ticket_in(S.LEAD_HANDLING, c)
     _refused_without_change(
@@ -135,7 +135,7 @@ def test_resolve_needs_cause_category_and_text(category, text, field):
 
 
 def test_close_needs_the_customer_reply():
-    """SPEC §3.6 close guard: the customer's reply is recorded."""
+    """docs/rules.md §3.6 close guard: the customer's reply is recorded."""
     c = crew()
     ticket = ticket_in(S.RESOLVED, c)
     _refused_without_change(lambda: services.close(ticket_id=ticket.pk, by=c.op, customer_reply=" "), ticket,
@@ -174,7 +174,7 @@ def test_important_ticket_closes_after_release():
 
 @pytest.mark.parametrize("reason", ["", "customer_asked", "FALSE_ALARM"])
 def test_cancel_needs_a_reason_from_cancel_reason(reason):
-    """SPEC §3.6 cancel guard: a reason of CancelReason (false alarm, duplicate, cleared)."""
+    """docs/rules.md §3.6 cancel guard: a reason of CancelReason (false alarm, duplicate, cleared)."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     _refused_without_change(lambda: services.cancel(ticket_id=ticket.pk, by=c.op, reason=reason), ticket, "reason")
@@ -182,7 +182,7 @@ def test_cancel_needs_a_reason_from_cancel_reason(reason):
 
 @pytest.mark.parametrize("reason", ["false_alarm", "duplicate", "cleared"])
 def test_cancel_accepts_every_cancel_reason_and_cancels_the_clocks(reason):
-    """SPEC §3.6 cancel: each CancelReason is accepted; the ticket's pending deadlines are cancelled."""
+    """docs/rules.md §3.6 cancel: each CancelReason is accepted; the ticket's pending deadlines are cancelled."""
     c = crew()
     ticket = ticket_in(S.NEW, c)
     services.cancel(ticket_id=ticket.pk, by=c.op, reason=reason)
@@ -193,14 +193,14 @@ def test_cancel_accepts_every_cancel_reason_and_cancels_the_clocks(reason):
 
 
 def test_reopen_needs_a_note():
-    """SPEC §3.6 reopen guard: the note says how the fault came back."""
+    """docs/rules.md §3.6 reopen guard: the note says how the fault came back."""
     c = crew()
     ticket = ticket_in(S.RESOLVED, c)
     _refused_without_change(lambda: services.reopen(ticket_id=ticket.pk, by=c.op, note=""), ticket, "note")
 
 
 def test_reopen_starts_a_new_round_of_clocks():
-    """SPEC §3.6 reopen, R-ESC-1/3: the fault came back: round 2, cause cleared, new deadline from now."""
+    """docs/rules.md §3.6 reopen, R-ESC-1/3: the fault came back: round 2, cause cleared, new deadline from now."""
     c = crew()
     ticket = ticket_in(S.RESOLVED, c)
     services.reopen(ticket_id=ticket.pk, by=c.op, note="故障复现")
@@ -229,7 +229,7 @@ def test_resolve_without_restore_marks_restored_too():
 
 
 def test_restore_after_a_deadline_passed_does_not_count_as_met():
-    """SPEC §3.3: a clock that came due before the restore (the sweep had not come yet) is recorded
+    """docs/rules.md §3.3: a clock that came due before the restore (the sweep had not come yet) is recorded
     as breached, never as met; a clock still running is met."""
     import time_machine
 
@@ -250,7 +250,7 @@ def test_restore_after_a_deadline_passed_does_not_count_as_met():
 
 # --------------------------------------------------------------------------- the event log
 def test_events_name_the_actor_and_the_states():
-    """SPEC §3.6: every transition writes who, when, from, to and the note."""
+    """docs/rules.md §3.6: every transition writes who, when, from, to and the note."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     services.accept(ticket_id=ticket.pk, by=c.lead, note="已接单")
@@ -261,7 +261,7 @@ def test_events_name_the_actor_and_the_states():
 
 
 def test_model_refuses_to_change_or_delete_an_event():
-    """SPEC §3.6: events are immutable (model save, delete, queryset update and delete refuse)."""
+    """docs/rules.md §3.6: events are immutable (model save, delete, queryset update and delete refuse)."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     event = TicketEvent.objects.filter(ticket=ticket).first()
@@ -282,7 +282,7 @@ def test_model_refuses_to_change_or_delete_an_event():
     "DELETE FROM tickets_ticketevent WHERE id = %s",
 ])
 def test_database_refuses_raw_changes_to_an_event(sql):
-    """SPEC §3.6: the PostgreSQL trigger refuses UPDATE and DELETE of an event, whatever the client."""
+    """docs/rules.md §3.6: the PostgreSQL trigger refuses UPDATE and DELETE of an event, whatever the client."""
     c = crew()
     ticket = ticket_in(S.DISPATCHED, c)
     event = TicketEvent.objects.filter(ticket=ticket).first()
@@ -295,7 +295,7 @@ def test_database_refuses_raw_changes_to_an_event(sql):
 
 
 def test_reopen_is_refused_while_a_recurrence_holds_the_circuit():
-    """SPEC §3.6 reopen, §3.1 one open ticket per circuit: a fault that came back as a new ticket is
+    """docs/rules.md §3.6 reopen, §3.1 one open ticket per circuit: a fault that came back as a new ticket is
     handled there; reopening the old one is refused (409) and changes nothing."""
     c = crew()
     old = ticket_in(S.RESOLVED, c)

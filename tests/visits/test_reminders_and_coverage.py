@@ -122,7 +122,7 @@ def _done_visit(customer, days_ago, eng):
 
 
 def test_coverage_report_lists_customers_overdue_for_a_visit_per_tier(django_assert_max_num_queries):
-    """SPEC §4: diamond every 30 days, gold every 90, normal not tracked (policy defaults)."""
+    """docs/rules.md §4: diamond every 30 days, gold every 90, normal not tracked (policy defaults)."""
     eng = f.support_engineer()
     late_diamond = f.CustomerFactory(tier="diamond")
     fresh_diamond = f.CustomerFactory(tier="diamond")

@@ -52,7 +52,7 @@ def test_console_page_polls_the_queue(client, operator):
 
 
 def test_operator_creates_and_dispatches_a_ticket_by_hand(client, operator):
-    """SPEC §3.1 and R-DISPATCH-IMP: a phoned-in fault of a gold customer, dispatched at once."""
+    """docs/rules.md §3.1 and R-DISPATCH-IMP: a phoned-in fault of a gold customer, dispatched at once."""
     circuit = f.CircuitFactory(customer__tier="gold")
     client.force_login(operator)
     response = client.post(reverse("tickets:create"), {
@@ -109,7 +109,7 @@ def test_engineer_cannot_create_tickets(client, transport_engineer):
 
 
 def test_triage_matches_an_unknown_circuit_then_dispatches(client, operator):
-    """SPEC §3.1: an alarm on an unknown circuit is never dropped; the operator matches it, then R-LEAD."""
+    """docs/rules.md §3.1: an alarm on an unknown circuit is never dropped; the operator matches it, then R-LEAD."""
     ticket = alarm("SZ-UNKNOWN-1", category="datacom")
     assert ticket.needs_triage and ticket.state == TicketState.NEW
     customer = f.CustomerFactory(tier="diamond")

@@ -295,7 +295,7 @@ class AlarmClearResult(serializers.Serializer):
 
 # --------------------------------------------------------------------------- ticket writes (in)
 class TransitionIn(serializers.Serializer):
-    """The fields of SPEC §3.6's transitions; each transition reads the ones it needs."""
+    """The fields of docs/rules.md §3.6's transitions; each transition reads the ones it needs."""
 
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
                                  help_text="accept, restore (required), resolve, cancel, reopen (required)")

@@ -212,7 +212,7 @@ class TicketTransition(ApiView):
     @extend_schema(
         operation_id="tickets_transition",
         tags=["tickets"],
-        summary="Run a transition of the ticket (SPEC §3.6)",
+        summary="Run a transition of the ticket (docs/rules.md §3.6)",
         description=(
             "`dispatch` · `accept` (note) · `start_joint` (reason) · `restore` (note) · "
             "`resolve` (cause_category, cause_text, note) · `close` (customer_reply) · "

@@ -6,7 +6,7 @@ was resolved has a new ``startsAt`` and so is a new alarm. A ``resolved`` alert 
 
 The labels that carry the circuit, category, severity and outage are named per integration
 (``AlarmIntegration.label_mapping``); a value that is missing or not one of ours takes the integration's
-default, so an alert is never refused for its labels (SPEC §3.1); an alert without any circuit label gets a
+default, so an alert is never refused for its labels (docs/rules.md §3.1); an alert without any circuit label gets a
 circuit id of its own (``am:<alertname>:<instance>``) and lands in triage.
 """
 from __future__ import annotations

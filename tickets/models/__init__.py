@@ -1,4 +1,4 @@
-"""Fault-ticket data (SPEC §2, §3) and the ticket state machine (SPEC §3.6).
+"""Fault-ticket data (docs/rules.md §2, §3) and the ticket state machine (docs/rules.md §3.6).
 
 Models hold data, constraints and the transitions; every write goes through
 ``tickets.services``. No I/O happens here.

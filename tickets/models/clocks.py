@@ -1,4 +1,4 @@
-"""Deadlines, escalations and broadcasts (SPEC §3.3), and the record of each sweep."""
+"""Deadlines, escalations and broadcasts (docs/rules.md §3.3), and the record of each sweep."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -21,7 +21,7 @@ User = settings.AUTH_USER_MODEL
 
 # --------------------------------------------------------------------------- deadlines and escalation
 class Deadline(models.Model):
-    """A clock of SPEC §3.3 as a row: the sweep finds due rows through ``deadline_due_idx``."""
+    """A clock of docs/rules.md §3.3 as a row: the sweep finds due rows through ``deadline_due_idx``."""
 
     ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(_("类别"), max_length=16, choices=DeadlineKind.choices)

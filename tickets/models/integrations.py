@@ -33,7 +33,7 @@ class AlarmIntegration(models.Model):
 
     The labels that carry the circuit, category, severity and outage are configurable, and so are value
     translations (``{"severity": {"page": "critical"}}``); a missing or unknown value takes the defaults
-    here, so an alert is never refused for its labels (SPEC §3.1).
+    here, so an alert is never refused for its labels (docs/rules.md §3.1).
     """
 
     name = models.SlugField(_("名称"), max_length=64, unique=True,

@@ -1,4 +1,4 @@
-"""The fault ticket and its state machine (SPEC §3.6), the rooms it involves, and its alarms."""
+"""The fault ticket and its state machine (docs/rules.md §3.6), the rooms it involves, and its alarms."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -58,7 +58,7 @@ def _has_cancel_reason(ticket: FaultTicket) -> bool:
 
 
 class FaultTicket(ConcurrentTransitionMixin, models.Model):
-    """A fault ticket (故障工单) and its state machine (SPEC §3.6).
+    """A fault ticket (故障工单) and its state machine (docs/rules.md §3.6).
 
     ``ConcurrentTransitionMixin`` makes a save fail when the state changed since the row
     was read, and ``version`` is bumped by every service write so API callers can detect a
@@ -187,7 +187,7 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return f"{self.number} {self.title}"
 
-    # ---- transitions (SPEC §3.6). Call them only from tickets.services.
+    # ---- transitions (docs/rules.md §3.6). Call them only from tickets.services.
     @transition(field=state, source=TicketState.NEW, target=TicketState.DISPATCHED, conditions=[_ready_to_dispatch])
     def dispatch(self, *, at):
         self.dispatched_at = at

@@ -1,4 +1,4 @@
-"""Talking to the customer (SPEC §3.7, docs/rules.md): R-CUST-UPDATE."""
+"""Talking to the customer (docs/rules.md §3.7, docs/rules.md): R-CUST-UPDATE."""
 from __future__ import annotations
 
 from datetime import datetime

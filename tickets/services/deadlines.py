@@ -1,4 +1,4 @@
-"""Deadline rows (SPEC §3.3): created at opening from the ticket's policy snapshot, closed when met."""
+"""Deadline rows (docs/rules.md §3.3): created at opening from the ticket's policy snapshot, closed when met."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""The deadline sweep (SPEC §3.3): R-ESC-1, R-ESC-2, R-ESC-3 and R-BCAST enforced from Deadline rows.
+"""The deadline sweep (docs/rules.md §3.3): R-ESC-1, R-ESC-2, R-ESC-3 and R-BCAST enforced from Deadline rows.
 
 Deadlines are rows, not timers: the sweep selects the due, unanswered rows through
 ``deadline_due_idx`` (work proportional to what is due, not to the table), takes each ticket's

@@ -1,4 +1,4 @@
-"""Where tickets come from (SPEC §3.1): NMS alarms and people; triage; alarm clears; re-routing."""
+"""Where tickets come from (docs/rules.md §3.1): NMS alarms and people; triage; alarm clears; re-routing."""
 from __future__ import annotations
 
 import logging
@@ -199,7 +199,7 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
 
 
 def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
-    """Alarm tickets with a matched customer are dispatched at ingestion (SPEC §3.2), in the same
+    """Alarm tickets with a matched customer are dispatched at ingestion (docs/rules.md §3.2), in the same
     transaction; if dispatch is refused the alarm and its ticket are still stored, for monitoring."""
     try:
         with transaction.atomic():

@@ -1,4 +1,4 @@
-"""On site (SPEC §3.5) and the monitoring room's records (dial tests, phone calls, broadcasts)."""
+"""On site (docs/rules.md §3.5) and the monitoring room's records (dial tests, phone calls, broadcasts)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""The transitions of SPEC §3.6, each the only door to its state change.
+"""The transitions of docs/rules.md §3.6, each the only door to its state change.
 
 Every function locks the ticket row, checks who may, refuses a transition that does not
 start from the current state (``TransitionNotAllowed``) or whose guard fails

@@ -99,7 +99,7 @@ def console_queue(request):
 @page(is_operator)
 @require_POST
 def create_ticket(request):
-    """A monitoring operator opens a ticket by hand (SPEC §3.1), dispatched at once when asked."""
+    """A monitoring operator opens a ticket by hand (docs/rules.md §3.1), dispatched at once when asked."""
     form = CreateTicketForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))

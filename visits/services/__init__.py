@@ -1,4 +1,4 @@
-"""The verbs of customer visits (SPEC §4): the only door to a write.
+"""The verbs of customer visits (docs/rules.md §4): the only door to a write.
 
 Views, the API, the admin and the Celery task call these. Each locks what it changes, checks who may,
 refuses with a domain error from ``supportdesk.core.errors`` (``ValidationFailed`` 400, ``NotPermitted`` 403,

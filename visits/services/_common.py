@@ -97,7 +97,7 @@ def _require_not_cancelled(visit: Visit, what: str) -> None:
 
 
 def policy_for(tier: str) -> VisitPolicy:
-    """The tier's visit policy; the SPEC §4 defaults if an administrator removed the row."""
+    """The tier's visit policy; the docs/rules.md §4 defaults if an administrator removed the row."""
     policy = VisitPolicy.objects.filter(tier=tier).first()
     if policy is None:
         policy, _created = VisitPolicy.objects.get_or_create(tier=tier, defaults=VisitPolicy.DEFAULTS[Tier(tier)])

@@ -129,7 +129,7 @@ def raise_problem_ticket(
     the problem keeps the ticket, the ticket reaches the problem through ``visit_problems``.
 
     Someone who may open tickets opens (and, if they may, dispatches) it themselves; otherwise it enters
-    the queue as a ``new`` ticket for the monitoring room to dispatch (SPEC §3.2).
+    the queue as a ``new`` ticket for the monitoring room to dispatch (docs/rules.md §3.2).
     """
     from tickets.services import create_ticket
 

@@ -3,7 +3,7 @@
 For performance work only (a dedicated database such as ``supportdesk_bench``), never for production data.
 
 Customers of every tier with contacts, sites and circuits; tickets in every state with the timestamps
-their state implies; the deadline rows of SPEC §3.3 (pending, met, breached or cancelled as the ticket's
+their state implies; the deadline rows of docs/rules.md §3.3 (pending, met, breached or cancelled as the ticket's
 history says), escalations, hourly broadcasts (R-BCAST) with their slot rows, room involvements, alarms
 and the immutable event log. Customers, circuits and tickets are written with ``COPY`` (psycopg 3);
 everything that follows from a ticket's timestamps is derived inside PostgreSQL with ``INSERT … SELECT``.
