@@ -68,7 +68,8 @@ def test_diamond_transmission_total_outage_with_a_failed_temporary_restore_at_1h
     arrival clock re-opened, broadcasts resume), datacom missing at 2 h, restored for good at 3 h, resolved with
     the on-site lead checked in; customer updates owed after every broadcast and at restore."""
     circuit = f.CircuitFactory(customer__tier="diamond", service_type="data_line")
-    transport, datacom_eng = f.room_engineer("transport"), f.room_engineer("datacom")
+    transport = f.room_engineer("transport")
+    f.room_engineer("datacom")  # told, but never on site
     support, manager = f.support_engineer(), f.support_manager()
     with at(0, 1):
         ticket = services.ingest_alarm(alarm=alarm_in(circuit.circuit_id, raised_at=T0, outage="total")).ticket
