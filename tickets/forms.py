@@ -139,6 +139,7 @@ class PreArrivalForm(forms.Form):
     tool_router_config_backup = forms.BooleanField(label=_("客户路由器备份文件"), required=False)
     tool_transmission_spares = forms.BooleanField(label=_("传输相关设备"), required=False)
     tool_router_spares = forms.BooleanField(label=_("路由器备件"), required=False)
+    uniform_and_badge = forms.BooleanField(label=_("统一服装、统一工牌"), required=False)  # R-SITE-4
 
     def tool_fields(self):
         return [self[name] for name in PreArrivalCheck.TOOLS]
@@ -152,6 +153,8 @@ class ArrivalForm(forms.Form):
     latitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=12, decimal_places=8)
     longitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=12, decimal_places=8)
     accuracy = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=0)
+    # R-ESC-2 (b): the phone was offline — the time the engineer arrived, at most 15 min (policy) back.
+    at = forms.DateTimeField(label=_("实际到场时间（手机离线时填写）"), required=False, widget=LocalDateTimeInput())
 
 
 class SiteLeadForm(forms.Form):
@@ -171,6 +174,14 @@ class ResolveForm(forms.Form):
     cause_category = forms.ChoiceField(label=_("原因分类"), choices=CauseCategory.choices)
     cause_text = forms.CharField(label=_("故障原因"), widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AddJointRoomForm(forms.Form):
+    """R-ESC-1: a room found to be involved later joins the joint handling."""
+
+    room_code = forms.ChoiceField(label=_("室"), choices=[
+        (c, label) for c, label in RoomCode.choices if c != RoomCode.MONITORING])
+    reason = forms.CharField(label=_("原因"), max_length=300)
 
 
 class CloseForm(forms.Form):

@@ -130,3 +130,22 @@ def test_the_approver_is_never_the_drafter_and_the_release_records_recipient_and
         exp2 = services.draft_explanation(ticket_id=ticket.pk, by=c.support, text="x")
         services.approve_explanation(explanation_id=exp2.pk, by=c.manager)
         services.release_explanation(explanation_id=exp2.pk, by=c.support, channel="pigeon")
+
+
+def test_the_ticket_page_offers_the_revised_actions(client):
+    """R-ESC-3 / R-SITE-1 / R-SITE-4 / R-ESC-2: the page runs confirm-cause, the manager's exception, the
+    uniform-and-badge check and a check-in with a stated time."""
+    c = crew()
+    ticket = _gold_total(c)
+    client.force_login(c.manager)
+    assert f"/tickets/{ticket.pk}/do/site_lead_exception/" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert client.post(f"/tickets/{ticket.pk}/do/site_lead_exception/", {"reason": "客户要求远程"}).status_code == 302
+    assert fresh(ticket).site_lead_exception == "客户要求远程"
+    client.force_login(c.support)
+    client.post(f"/tickets/{ticket.pk}/do/pre_arrival/", {"contact_name": "李工", "contact_phone": "139",
+                                                          "uniform_and_badge": "on"})
+    assert ticket.pre_arrival_checks.get(engineer=c.support).uniform_and_badge
+    client.force_login(c.lead)
+    answer = client.post(f"/tickets/{ticket.pk}/do/confirm_cause/", {"cause_category": "fibre_cut",
+                                                                     "cause_text": "光缆被挖断"})
+    assert answer.status_code == 302 and fresh(ticket).cause_confirmed_at is not None

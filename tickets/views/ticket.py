@@ -23,6 +23,7 @@ from supportdesk.core.errors import DomainError
 from .. import selectors, services
 from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ContactChannel, ExplanationState, SiteKind, TicketState
 from ..forms import (
+    AddJointRoomForm,
     ArrivalForm,
     CancelForm,
     CloseForm,
@@ -92,6 +93,7 @@ def _run_pre_arrival(request, ticket, data):
         ticket_id=ticket.pk, by=request.user, contact_name=data["contact_name"], contact_phone=data["contact_phone"],
         confirmed_arrangements=data["confirmed_arrangements"], equipment_state=data["equipment_state"],
         eta=data["eta"], told_engineer_details=data["told_engineer_details"], tools={t: data[t] for t in PreArrivalCheck.TOOLS},
+        uniform_and_badge=data["uniform_and_badge"],
     )
     missing = [PreArrivalCheck._meta.get_field(t).verbose_name for t in PreArrivalCheck.TOOLS if not getattr(check, t)]
     if missing:
@@ -102,7 +104,7 @@ def _run_pre_arrival(request, ticket, data):
 def _run_arrival(request, ticket, data):
     arrival = services.record_arrival(
         ticket_id=ticket.pk, by=request.user, site_kind=data["site_kind"] or None,
-        latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy"],
+        latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy"], at=data.get("at"),
     )
     if arrival.distance_m is not None:
         return _("已签到（%(kind)s），距站点约 %(m)d 米") % {"kind": arrival.get_site_kind_display(),
@@ -126,6 +128,22 @@ def _run_resolve(request, ticket, data):
     services.resolve(ticket_id=ticket.pk, by=request.user, cause_category=data["cause_category"],
                      cause_text=data["cause_text"], note=data["note"])
     return _("已修复")
+
+
+def _run_confirm_cause(request, ticket, data):
+    services.confirm_cause(ticket_id=ticket.pk, by=request.user, cause_category=data["cause_category"],
+                           cause_text=data["cause_text"])
+    return _("已确认故障原因")
+
+
+def _run_site_lead_exception(request, ticket, data):
+    services.record_site_lead_exception(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+    return _("已记录现场负责人例外")
+
+
+def _run_add_joint_room(request, ticket, data):
+    services.add_joint_room(ticket_id=ticket.pk, by=request.user, room_code=data["room_code"], reason=data["reason"])
+    return _("已加入联合处理")
 
 
 def _run_close(request, ticket, data):
@@ -239,6 +257,15 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("site_lead", gettext_lazy("指定现场负责人"), "site_lead", SiteLeadForm, _run_site_lead, states=OPEN_STATES),
     Action("restore", gettext_lazy("抢通"), "restore", RestoreForm, _run_restore, transition="restore"),
     Action("resolve", gettext_lazy("修复"), "resolve", ResolveForm, _run_resolve, transition="resolve"),
+    # R-ESC-3: the lead room records the cause as confirmed.
+    Action("confirm_cause", gettext_lazy("确认故障原因"), "confirm_cause", ResolveForm, _run_confirm_cause,
+           states=(TicketState.DISPATCHED, TicketState.LEAD_HANDLING, TicketState.JOINT_HANDLING)),
+    # R-SITE-1 / R-SITE-2: a manager's recorded exception.
+    Action("site_lead_exception", gettext_lazy("记录现场负责人例外"), "site_lead_exception", ReasonForm,
+           _run_site_lead_exception, states=OPEN_STATES),
+    # R-ESC-1: a room found to be involved later.
+    Action("add_joint_room", gettext_lazy("加入联合处理"), "add_joint_room", AddJointRoomForm, _run_add_joint_room,
+           states=(TicketState.JOINT_HANDLING,)),
     Action("draft_explanation", gettext_lazy("起草故障解释"), "draft_explanation", ExplanationForm, _run_draft_explanation,
            states=_DRAFTABLE),
     Action("release_explanation", gettext_lazy("发布故障解释"), "release_explanation", ReleaseExplanationForm,
@@ -271,6 +298,8 @@ def available_actions(user, ticket: FaultTicket) -> list[Action]:
         elif ticket.state not in action.states:
             continue
         if action.name == "expedite" and ticket.expedite:
+            continue
+        if action.name == "site_lead_exception" and (not ticket.site_lead_required or ticket.site_lead_exception):
             continue
         if action.name == "dispatch" and ticket.needs_triage:
             continue
