@@ -9,6 +9,7 @@ from .models import (
     CustomerParticipant,
     DocumentReview,
     DocumentTemplate,
+    IncomingDocument,
     InspectionResult,
     Visit,
     VisitDocument,
@@ -179,3 +180,13 @@ class VisitEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IncomingDocument)
+class IncomingDocumentAdmin(admin.ModelAdmin):
+    """R-VISIT-4: documents received from customers and their acknowledgement."""
+
+    list_display = ("title", "customer", "kind", "sender", "received_at", "acknowledged_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "sender", "customer__name", "customer__code")
+    raw_id_fields = ("customer", "visit", "ticket", "registered_by", "acknowledged_by")

@@ -51,7 +51,7 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     base = live_server.url
     f.monitoring_operator(username="op")
     f.room_engineer("transport", username="trans", first_name="传送", last_name="王")
-    f.support_manager(username="mgr")
+    manager = f.support_manager(username="mgr")
     customer = f.CustomerFactory(tier="gold", name="深圳金融集团", code="GOLD01")
     site = f.SiteFactory(customer=customer, latitude=str(SITE["latitude"]), longitude=str(SITE["longitude"]))
     circuit = f.CircuitFactory(customer=customer, circuit_id="SZ-DL-0001", a_site=site)
@@ -125,6 +125,8 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     page.fill("#id_restore_note", "已切换至备用路由，业务恢复")
     submit(page, "button[data-submit=restore]")
     assert page.locator("#ticket-state").get_attribute("data-state") == TicketState.RESTORED
+    # R-SITE-1: nobody of the support room went on site: the manager records the exception before the resolve.
+    services.record_site_lead_exception(ticket_id=ticket.pk, by=manager, reason="客户机房不允许进入，远程处理")
     page.click("details[data-action=resolve] summary")
     page.select_option("#id_resolve_cause_category", "fibre_cut")
     page.fill("#id_resolve_cause_text", "市政施工挖断光缆，已熔接")

@@ -71,8 +71,9 @@ def test_restored_before_the_deadline_is_never_escalated():
     ticket.refresh_from_db()
     assert ticket.state == TicketState.RESTORED
     assert not Escalation.objects.filter(ticket=ticket).exists()
-    assert not ticket.deadlines.filter(breached_at__isnull=False).exists()
-    assert ticket.deadlines.filter(met_at__isnull=False).count() == 1  # the joint-handling clock
+    clocks = ticket.deadlines.exclude(kind="customer_update")  # R-CUST-UPDATE rows are owed to the customer
+    assert not clocks.filter(breached_at__isnull=False).exists()
+    assert clocks.filter(met_at__isnull=False).count() == 1  # the joint-handling clock
     assert ticket.deadlines.filter(cancelled_at__isnull=False).count() == 1  # R-ESC-2 (c): arrival cancelled
 
 
@@ -208,7 +209,8 @@ def test_each_sweep_is_recorded():
     alarm_ticket(tier="gold", minutes_ago=61)
     sweep(origin="test")
     run = SweepRun.objects.get()
-    assert run.origin == "test" and run.joint_started == 1 and run.broadcasts == 0 and run.due == 1
+    # due: the joint-handling clock and the customer update owed after broadcast #1 (R-CUST-UPDATE)
+    assert run.origin == "test" and run.joint_started == 1 and run.broadcasts == 0 and run.due == 2
 
 
 def test_untriaged_ticket_escalates_and_joint_handling_starts_on_dispatch():
