@@ -159,7 +159,7 @@ class ArrivalOut(ReadOnlyModelSerializer):
     class Meta:
         model = Arrival
         fields = ["id", "room", "site_kind", "at", "by", "vendor", "latitude", "longitude", "accuracy_m",
-                  "distance_m"]
+                  "distance_m", "received_at", "stated_at", "without_pre_arrival_call"]
 
 
 class TicketEventOut(ReadOnlyModelSerializer):
@@ -261,7 +261,7 @@ class TicketOut(ReadOnlyModelSerializer):
             "id", "number", "state", "version", "round", "source", "title", "description",
             "customer", "circuit_id", "needs_triage", "tier", "important", "category", "severity", "outage",
             "lead_room", "lead_room_override_reason", "rooms", "vendor", "expedite", "site_lead_required",
-            "site_lead",
+            "site_lead", "site_lead_exception", "no_duty_engineer", "cause_confirmed_at",
             "occurred_at", "created_at", "updated_at", "dispatched_at", "accepted_at", "joint_started_at",
             "joint_reason", "restored_at", "resolved_at", "closed_at", "cancelled_at", "alarm_cleared_at",
             "restore_proposed_at", "cause_category", "cause_text", "customer_reply", "cancel_reason",
