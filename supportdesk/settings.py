@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "customers",
     "tickets",
     "visits",
+    "complaints",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,60 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CalendarSource
+from .models import CalendarDay, CalendarYear, WorkingPeriod
+from .services.calendar import start_admin_year
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """R-CMP-WORKDAY: adding a year creates its days from the week; mark the holidays and make-up
+    working days under 工作日历, then tick 已按官方安排录入 — only then do clocks use the year."""
+
+    list_display = ("year", "official", "source", "loaded_at", "note")
+    list_editable = ("official",)
+    readonly_fields = ("loaded_at",)
+    fields = ("year", "official", "source", "note", "loaded_at")
+
+    def get_changeform_initial_data(self, request):
+        return {"source": CalendarSource.ADMIN}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            start_admin_year(year=obj.year)
+            messages.info(request, _("已按周历生成 %(year)s 年的每一天；请标出法定节假日和调休上班日，再勾选“已按官方安排录入”。")
+                          % {"year": obj.year})
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "weekday", "is_working", "reason", "source")
+    list_editable = ("is_working", "reason")
+    list_filter = ("is_working", "source", "date")
+    date_hierarchy = "date"
+    search_fields = ("reason",)
+    list_per_page = 100
+
+    @admin.display(description=_("星期"))
+    def weekday(self, obj):
+        return "一二三四五六日"[obj.date.weekday()]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = CalendarSource.ADMIN
+        super().save_model(request, obj, form, change)
+
+    def get_changelist_formset(self, request, **kwargs):
+        formset = super().get_changelist_formset(request, **kwargs)
+
+        class AdminSourceFormSet(formset):
+            def save_existing(self, form, obj, commit=True):
+                obj.source = CalendarSource.ADMIN
+                return super().save_existing(form, obj, commit=commit)
+
+        return AdminSourceFormSet
+
+
+@admin.register(WorkingPeriod)
+class WorkingPeriodAdmin(admin.ModelAdmin):
+    list_display = ("start", "end")
