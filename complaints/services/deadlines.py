@@ -140,7 +140,7 @@ def _breach(deadline_id: int, *, now: datetime) -> bool:
     from .. import notify
 
     row = (
-        ComplaintDeadline.objects.select_for_update(skip_locked=True)
+        ComplaintDeadline.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("complaint__route__leader", "complaint__customer")
         .filter(pk=deadline_id, met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
         .first()
