@@ -151,11 +151,17 @@ def waiting_for_calendar() -> int:
 def dashboard(now: datetime | None = None) -> dict:
     repeats, repeat_count = repeat_open()
     breaches, breach_count = recent_breaches(now=now)
+    table = open_by_importance_and_stage()
+    rates_7, rates_30 = on_time_rates(7, now), on_time_rates(30, now)
     return {
-        "open": open_by_importance_and_stage(),
+        "open": table,
+        "open_rows": [{"importance": i, "label": Importance(i).label, "counts": [table[i][s] for s in OPEN_STAGES]}
+                      for i in Importance.values],
+        "rate_rows": [{"stage": a["stage"], "label": a["label"], "d7": a, "d30": b}
+                      for a, b in zip(rates_7, rates_30, strict=True)],
         "open_stages": [(s, ComplaintStage(s).label) for s in OPEN_STAGES],
         "importances": [(i, Importance(i).label) for i in Importance.values],
-        "rates_7": on_time_rates(7, now), "rates_30": on_time_rates(30, now),
+        "rates_7": rates_7, "rates_30": rates_30,
         "repeats": repeats, "repeat_count": repeat_count,
         "breaches": breaches, "breach_count": breach_count,
         "calendar_gap": calendar_coverage_gap(now=now), "waiting_for_calendar": waiting_for_calendar(),
