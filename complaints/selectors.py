@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, Count, Exists, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
@@ -97,62 +97,83 @@ def countdowns(complaint: Complaint, *, calendar: WorkCalendar, now: datetime | 
 
 
 # --------------------------------------------------------------------------- dashboard
-def open_by_importance_and_stage() -> dict:
-    rows = Complaint.objects.filter(stage__in=OPEN_STAGES).values("importance", "stage").annotate(n=Count("pk"))
+def open_counts() -> tuple[dict, int, int]:
+    """Open complaints by importance and stage, how many wait for the calendar and how many are repeats (1 query)."""
+    rows = Complaint.objects.filter(stage__in=OPEN_STAGES).values("importance", "stage").annotate(
+        n=Count("pk"), gap=Count("pk", filter=Q(calendar_gap_year__isnull=False)), rep=Count("pk", filter=Q(repeat=True)))
     table = {i: {s: 0 for s in OPEN_STAGES} for i in Importance.values}
+    gaps = repeats = 0
     for row in rows:
         table[row["importance"]][row["stage"]] = row["n"]
-    return table
+        gaps += row["gap"]
+        repeats += row["rep"]
+    return table, gaps, repeats
+
+
+def open_by_importance_and_stage() -> dict:
+    return open_counts()[0]
+
+
+def _rate(on_time: int, total: int) -> dict:
+    return {"total": total, "on_time": on_time, "rate": round(100 * on_time / total) if total else None}
+
+
+def on_time_rates_7_30(now: datetime | None = None) -> tuple[list[dict], list[dict], int]:
+    """Per deadline stage, over the deadlines that ended (met or breached) in the last 7 and 30 days, and the
+    number of breaches of the last 7 days (1 query)."""
+    now = now or timezone.now()
+    since7, since30 = now - timedelta(days=7), now - timedelta(days=30)
+    ended7 = Q(met_at__gte=since7) | Q(breached_at__gte=since7)
+    ended30 = Q(met_at__gte=since30) | Q(breached_at__gte=since30)
+    good = Q(breached_at__isnull=True, met_at__isnull=False)
+    stats = {
+        r["stage"]: r for r in ComplaintDeadline.objects.filter(cancelled_at__isnull=True).filter(ended30)
+        .values("stage").annotate(
+            t7=Count("pk", filter=ended7), g7=Count("pk", filter=ended7 & good),
+            t30=Count("pk"), g30=Count("pk", filter=good), b7=Count("pk", filter=Q(breached_at__gte=since7)),
+        )
+    }
+    r7, r30, breaches = [], [], 0
+    for stage in DeadlineStage.values:
+        row = stats.get(stage, {"t7": 0, "g7": 0, "t30": 0, "g30": 0, "b7": 0})
+        label = DeadlineStage(stage).label
+        r7.append({"stage": stage, "label": label, **_rate(row["g7"], row["t7"])})
+        r30.append({"stage": stage, "label": label, **_rate(row["g30"], row["t30"])})
+        breaches += row["b7"]
+    return r7, r30, breaches
 
 
 def on_time_rates(days: int, now: datetime | None = None) -> list[dict]:
-    """Per deadline stage, over the deadlines that ended (met or breached) in the last ``days`` days."""
-    now = now or timezone.now()
-    since = now - timedelta(days=days)
-    ended = ComplaintDeadline.objects.filter(cancelled_at__isnull=True).filter(
-        Q(met_at__gte=since) | Q(breached_at__gte=since)
-    )
-    stats = {
-        r["stage"]: r for r in ended.values("stage").annotate(
-            total=Count("pk"),
-            on_time=Count("pk", filter=Q(breached_at__isnull=True, met_at__isnull=False)),
-        )
-    }
-    out = []
-    for stage in DeadlineStage.values:
-        row = stats.get(stage, {"total": 0, "on_time": 0})
-        rate = round(100 * row["on_time"] / row["total"]) if row["total"] else None
-        out.append({"stage": stage, "label": DeadlineStage(stage).label, "total": row["total"],
-                    "on_time": row["on_time"], "rate": rate})
-    return out
+    r7, r30, _b = on_time_rates_7_30(now)
+    return r7 if days == 7 else r30
 
 
-def repeat_open(limit: int = 20) -> tuple[list[Complaint], int]:
+def repeat_open(limit: int = 20) -> list[Complaint]:
     qs = Complaint.objects.filter(stage__in=OPEN_STAGES, repeat=True).select_related("customer")
-    return list(qs.order_by("received_at")[:limit]), qs.count()
+    return list(qs.order_by("received_at")[:limit])
 
 
-def recent_breaches(days: int = 7, limit: int = 20, now: datetime | None = None) -> tuple[list[ComplaintBreach], int]:
+def recent_breaches(days: int = 7, limit: int = 20, now: datetime | None = None) -> list[ComplaintBreach]:
     now = now or timezone.now()
     qs = ComplaintBreach.objects.filter(at__gte=now - timedelta(days=days)).select_related("complaint__customer")
-    return list(qs.order_by("-at")[:limit]), qs.count()
+    return list(qs.order_by("-at")[:limit])
 
 
 def calendar_coverage_gap(days: int = 60, now: datetime | None = None):
-    """R-CMP-WORKDAY: the first day within ``days`` whose year's official schedule is not loaded, or None."""
+    """R-CMP-WORKDAY: the first day within ``days`` whose year's official schedule is not loaded, or None (1 query)."""
     today = timezone.localdate(now or timezone.now())
-    return WorkCalendar.load().first_unknown_day(today, days)
-
-
-def waiting_for_calendar() -> int:
-    return Complaint.objects.filter(stage__in=OPEN_STAGES, calendar_gap_year__isnull=False).count()
+    last = today + timedelta(days=days - 1)
+    known = WorkCalendar.known_years(range(today.year, last.year + 1))
+    for year in range(today.year, last.year + 1):
+        if year not in known:
+            return max(today, date(year, 1, 1))
+    return None
 
 
 def dashboard(now: datetime | None = None) -> dict:
-    repeats, repeat_count = repeat_open()
-    breaches, breach_count = recent_breaches(now=now)
-    table = open_by_importance_and_stage()
-    rates_7, rates_30 = on_time_rates(7, now), on_time_rates(30, now)
+    """The complaint panel of the manager's dashboard (a fixed number of queries)."""
+    table, gaps, repeat_count = open_counts()
+    rates_7, rates_30, breach_count = on_time_rates_7_30(now)
     return {
         "open": table,
         "open_rows": [{"importance": i, "label": Importance(i).label, "counts": [table[i][s] for s in OPEN_STAGES]}
@@ -160,9 +181,8 @@ def dashboard(now: datetime | None = None) -> dict:
         "rate_rows": [{"stage": a["stage"], "label": a["label"], "d7": a, "d30": b}
                       for a, b in zip(rates_7, rates_30, strict=True)],
         "open_stages": [(s, ComplaintStage(s).label) for s in OPEN_STAGES],
-        "importances": [(i, Importance(i).label) for i in Importance.values],
         "rates_7": rates_7, "rates_30": rates_30,
-        "repeats": repeats, "repeat_count": repeat_count,
-        "breaches": breaches, "breach_count": breach_count,
-        "calendar_gap": calendar_coverage_gap(now=now), "waiting_for_calendar": waiting_for_calendar(),
+        "repeats": repeat_open() if repeat_count else [], "repeat_count": repeat_count,
+        "breaches": recent_breaches(now=now) if breach_count else [], "breach_count": breach_count,
+        "calendar_gap": calendar_coverage_gap(now=now), "waiting_for_calendar": gaps,
     }

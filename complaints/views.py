@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from tickets.models import Customer
+from customers.models import Customer
 
 from . import forms, selectors
 from .choices import ComplaintStage, Transition

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tickets.errors import DomainError
+from supportdesk.core.errors import DomainError
 
 DEFAULT_PERIODS = ((time(9, 0), time(12, 0)), (time(13, 30), time(18, 0)))
 # A year with not one working period is a data error, not a reason to loop for ever.
@@ -81,6 +81,17 @@ class WorkCalendar:
             raise CalendarYearUnknown(year)
         self._years[year] = days
         return days
+
+    @staticmethod
+    def known_years(years) -> set[int]:
+        """Which of ``years`` have their official schedule loaded, every day included (one query)."""
+        from django.db.models import Count
+
+        from .models import CalendarDay, CalendarYear
+
+        official = CalendarYear.objects.filter(year__in=list(years), official=True).values("year")
+        counts = CalendarDay.objects.filter(date__year__in=official).values_list("date__year").annotate(n=Count("date"))
+        return {year for year, n in counts if n == days_in_year(year)}
 
     def knows_year(self, year: int) -> bool:
         try:

@@ -12,7 +12,6 @@ from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 
 from staff.models import ApiScope
-from tickets.api.permissions import ApiAccess
 from tickets.api.views import BAD_INPUT, ApiView, TicketPagination
 
 from .. import selectors
@@ -33,25 +32,10 @@ EXAMPLE = {
 }
 
 
-class ComplaintAccess(ApiAccess):
-    """Clients by scope; people read with ``complaints.view_complaint`` (the services decide the writes)."""
-
-    def has_permission(self, request, view) -> bool:
-        from tickets.api.authentication import api_client
-
-        user = request.user
-        if (user is not None and user.is_authenticated and api_client(request) is None
-                and request.method in ("GET", "HEAD", "OPTIONS") and hasattr(view, request.method.lower())):
-            if not user.has_perm("complaints.view_complaint"):
-                self.message = "You may not view complaints."
-                return False
-            return True
-        return super().has_permission(request, view)
-
-
 class ComplaintApiView(ApiView):
-    queryset = Complaint.objects.none()
-    permission_classes = [ComplaintAccess]
+    queryset = Complaint.objects.none()  # the path's {pk} is a complaint id
+    read_permission = "complaints.view_complaint"
+    read_refused = "You may not view complaints."
 
 
 def complaint_body(pk: int) -> dict:

@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from customers.models import Circuit, Customer
 from staff.models import Room
-from supportdesk.events import EventRecord
-from tickets.models import Circuit, Customer, FaultTicket
+from supportdesk.core.events import EventRecord
+from tickets.models import FaultTicket
 
 from ..choices import (
     OPEN_STAGES,

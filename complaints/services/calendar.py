@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.errors import ValidationFailed
+from supportdesk.core.errors import ValidationFailed
 
 from ..choices import CalendarSource
 from ..models import CalendarDay, CalendarYear

@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from customers.choices import Tier
+from customers.models import Circuit, Customer
 from staff.models import User
-from tickets.choices import Tier
-from tickets.models import Circuit, Customer
+from supportdesk.core.services import in_future
 
 from ..choices import Channel, ComplaintCategory, ComplaintStage, DeadlineStage, EventKind, Importance
 from ..errors import ValidationFailed
@@ -31,7 +32,6 @@ from . import deadlines
 from ._common import record_event
 
 log = logging.getLogger(__name__)
-CLOCK_SKEW = timedelta(minutes=5)
 IMPORTANT_TIERS = (Tier.DIAMOND, Tier.GOLD)
 
 
@@ -79,7 +79,7 @@ def _validate(data: ComplaintIn) -> tuple[Customer, Circuit | None]:
         errors["importance"] = [f"must be one of {', '.join(Importance.values)}"]
     if data.received_at is None:
         errors["received_at"] = ["required"]
-    elif data.received_at > timezone.now() + CLOCK_SKEW:
+    elif in_future(data.received_at):
         errors["received_at"] = ["is in the future"]
     if len(data.complaint_id or "") > 64:
         errors["complaint_id"] = ["at most 64 characters"]

@@ -9,8 +9,8 @@ from complaints.services.calendar import load_official_file
 from complaints.services.deadlines import sweep_complaint_deadlines
 from complaints.workcalendar import CalendarYearUnknown
 from staff.models import Delivery
+from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
-from tickets.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 
 from .conftest import at, receive
 

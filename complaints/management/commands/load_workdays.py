@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets.errors import DomainError
+from supportdesk.core.errors import DomainError
 
 from ...services.calendar import library_years, load_official_file, load_year_from_library
 
