@@ -1,7 +1,6 @@
 """What the complaints API reads and writes (CONTRACT.md "Complaints": names and codes are the contract)."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,7 +33,7 @@ class ComplaintIn(NotInFutureMixin, serializers.Serializer):
         return value
 
 
-class TransitionIn(serializers.Serializer):
+class ComplaintTransitionIn(serializers.Serializer):
     """The fields of the complaint transitions; each reads the ones it needs."""
 
     route_to = serializers.ChoiceField(choices=RouteCode.choices, required=False, allow_blank=True, default="",
@@ -56,26 +55,26 @@ class TransitionIn(serializers.Serializer):
                                        max_value=2**31 - 1, help_text="the version you saw; 409 if it changed since")
 
 
-class CustomerOut(serializers.Serializer):
+class ComplaintCustomerOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     tier = serializers.CharField()
 
 
-class FaultTicketRef(serializers.Serializer):
+class ComplaintFaultTicketRef(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     state = serializers.CharField()
 
 
-class DeadlineOut(serializers.ModelSerializer):
+class ComplaintDeadlineOut(serializers.ModelSerializer):
     class Meta:
         model = ComplaintDeadline
         fields = ["stage", "round", "started_at", "limit", "unit", "due_at", "met_at", "breached_at", "cancelled_at",
                   "calendar_gap_year"]
 
 
-class ReplyOut(serializers.ModelSerializer):
+class ComplaintReplyOut(serializers.ModelSerializer):
     by = serializers.CharField(source="by_label")
 
     class Meta:
@@ -83,7 +82,7 @@ class ReplyOut(serializers.ModelSerializer):
         fields = ["at", "by", "text", "customer_reaction", "round"]
 
 
-class EventOut(serializers.ModelSerializer):
+class ComplaintEventOut(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
     transition = serializers.CharField(source="kind")
     from_stage = serializers.CharField(source="from_state")
@@ -95,15 +94,15 @@ class EventOut(serializers.ModelSerializer):
 
 
 class ComplaintOut(serializers.ModelSerializer):
-    customer = CustomerOut()
+    customer = ComplaintCustomerOut()
     circuit_id = serializers.SerializerMethodField()
     routed_to = serializers.SerializerMethodField()
     finding = serializers.SerializerMethodField()
     fault_ticket = serializers.SerializerMethodField()
     proactive = serializers.SerializerMethodField()
-    deadlines = DeadlineOut(many=True)
-    replies = ReplyOut(many=True)
-    events = EventOut(many=True)
+    deadlines = ComplaintDeadlineOut(many=True)
+    replies = ComplaintReplyOut(many=True)
+    events = ComplaintEventOut(many=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,12 +124,13 @@ class ComplaintOut(serializers.ModelSerializer):
     def get_finding(self, obj) -> str | None:
         return obj.finding or None
 
-    @extend_schema_field(FaultTicketRef(allow_null=True))
+    @extend_schema_field(ComplaintFaultTicketRef(allow_null=True))
     def get_fault_ticket(self, obj):
         t = obj.fault_ticket
         return None if t is None else {"id": t.pk, "number": t.number, "state": t.state}
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": True,
+                          "description": "the problem quality monitoring found first (R-CMP-PROACTIVE)"})
     def get_proactive(self, obj):
         return obj.proactive or None
 

@@ -19,7 +19,7 @@ from ..choices import Transition
 from ..models import Complaint
 from ..services import intake, transitions
 from .filters import ComplaintFilter
-from .serializers import ComplaintIn, ComplaintOut, ComplaintResult, TransitionIn
+from .serializers import ComplaintIn, ComplaintOut, ComplaintResult, ComplaintTransitionIn
 
 CONFLICT = OpenApiResponse(
     description="Not allowed from the complaint's current stage (the message names it), or the complaint changed "
@@ -101,13 +101,13 @@ class ComplaintTransition(ComplaintApiView):
                     "ticket (R-CMP-FAULT). Give `version` to be refused with 409 if the complaint changed.",
         parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Transition.values,
                                      description="the transition")],
-        request=TransitionIn,
+        request=ComplaintTransitionIn,
         responses={200: ComplaintOut, 400: BAD_INPUT, 409: CONFLICT},
     )
     def post(self, request, pk: int, name: str):
         if name not in transitions.TRANSITIONS:
             raise exceptions.NotFound(f"Unknown transition {name!r}; one of: {', '.join(transitions.TRANSITIONS)}.")
-        data = self.read(TransitionIn)
+        data = self.read(ComplaintTransitionIn)
         by, via = self.actor()
         kwargs = {"complaint_id": pk, "by": by, "via": via, "expected_version": data["version"]}
         if name == Transition.SORT:
