@@ -129,3 +129,17 @@ def test_list_filters(writer, circuit):
     assert writer.get("/api/v1/complaints/?overdue=true").json()["count"] == 0
     with time_machine.travel(at(2026, 11, 24, 12, 10), tick=False):  # the important one's 2 h sorting is past
         assert writer.get("/api/v1/complaints/?overdue=true").json()["count"] == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_issue_noc_token_grants_the_complaint_scopes(circuit, capsys):
+    """CONTRACT: `issue_noc_token NAME --scope complaints:write --scope complaints:read`."""
+    from django.core.management import call_command
+
+    from tests.api.conftest import token_client
+
+    call_command("issue_noc_token", "kf-cli", scope=["complaints:write", "complaints:read"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert "complaints:write" in out[0] and "complaints:read" in out[0]
+    client = token_client(out[-1])
+    assert client.post("/api/v1/complaints/", complaint_body("SZ-GOV-001"), format="json").status_code == 201
