@@ -73,7 +73,7 @@ def sort(*, complaint_id: int, by: User | None, route_to: str, importance: str =
         complaint.importance = importance
     now = timezone.now()
     complaint.route = route
-    _apply(complaint, Transition.SORT, by=by, via=via, at=now, note=str(route),
+    _apply(complaint, Transition.SORT, by=by, via=via, at=now, note=route.code,
            data={"route_to": route.code, "importance": complaint.importance})
     deadlines.meet(complaint, DeadlineStage.SORTING, at=now)
     deadlines.start_deadline(complaint, DeadlineStage.ANALYSIS, start=now)
