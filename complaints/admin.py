@@ -2,7 +2,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CalendarSource
-from .models import CalendarDay, CalendarYear, WorkingPeriod
+from .models import (
+    CalendarDay,
+    CalendarYear,
+    Complaint,
+    ComplaintDeadline,
+    ComplaintPolicy,
+    Reply,
+    Route,
+    WorkingPeriod,
+)
 from .services.calendar import start_admin_year
 
 
@@ -58,3 +67,64 @@ class CalendarDayAdmin(admin.ModelAdmin):
 @admin.register(WorkingPeriod)
 class WorkingPeriodAdmin(admin.ModelAdmin):
     list_display = ("start", "end")
+
+
+@admin.register(ComplaintPolicy)
+class ComplaintPolicyAdmin(admin.ModelAdmin):
+    """R-CMP-LIMITS / R-CMP-REPEAT: limits per importance; a running clock keeps the limit it started with."""
+
+    list_display = ("importance", "sorting_limit", "sorting_unit", "analysis_days", "handling_days",
+                    "handling_other_days", "total_days", "total_other_days", "repeat_window_days", "repeat_count")
+
+
+@admin.register(Route)
+class RouteAdmin(admin.ModelAdmin):
+    """Who a complaint can be routed to, and the leader a breach is escalated to."""
+
+    list_display = ("code", "room", "leader")
+    list_editable = ("leader",)
+    autocomplete_fields = ("leader",)
+
+
+class ReplyInline(admin.TabularInline):
+    model = Reply
+    extra = 0
+    can_delete = False
+    readonly_fields = ("round", "at", "by_label", "text", "customer_reaction")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DeadlineInline(admin.TabularInline):
+    model = ComplaintDeadline
+    extra = 0
+    can_delete = False
+    readonly_fields = ("stage", "round", "started_at", "limit", "unit", "due_at", "calendar_gap_year", "met_at",
+                       "breached_at", "cancelled_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Read-only: complaints change through their page and the API (the services), never here."""
+
+    list_display = ("number", "complaint_id", "stage", "importance", "customer", "received_at", "repeat")
+    list_filter = ("stage", "importance", "repeat", "channel")
+    search_fields = ("number", "complaint_id", "customer__code", "customer__name")
+    date_hierarchy = "received_at"
+    inlines = [DeadlineInline, ReplyInline]
+    list_select_related = ("customer",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -72,3 +72,9 @@ class ReopenForm(forms.Form):
 
 class OpinionForm(forms.Form):
     opinion = forms.CharField(label=_("明确的处理意见"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReactionForm(forms.Form):
+    """R-CMP-LOOP: the customer's confirmation or dissatisfaction, given after the reply."""
+
+    customer_reaction = forms.ChoiceField(label=_("客户评价"), choices=_blank(CustomerReaction.choices, "—"))

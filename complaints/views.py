@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
@@ -112,7 +113,10 @@ ACTIONS = {
         complaint_id=c, by=by, note=d["note"], via="web")),
     "opinion": (forms.OpinionForm, lambda c, by, d: transitions.record_opinion(
         complaint_id=c, by=by, opinion=d["opinion"], via="web")),
+    "reaction": (forms.ReactionForm, lambda c, by, d: transitions.record_reaction(
+        complaint_id=c, by=by, customer_reaction=d["customer_reaction"], via="web")),
 }
+EXTRA_LABELS = {"opinion": _lazy("记录处理意见"), "reaction": _lazy("记录客户评价")}
 
 
 def _available(complaint: Complaint, user) -> list[str]:
@@ -121,6 +125,8 @@ def _available(complaint: Complaint, user) -> list[str]:
              if can_proceed(getattr(complaint, name), check_conditions=False) and can(user, name, complaint)]
     if complaint.repeat and complaint.is_open and can(user, "opinion", complaint):
         names.append("opinion")
+    if complaint.stage in (ComplaintStage.REPLIED, ComplaintStage.CLOSED) and can(user, "reply", complaint):
+        names.append("reaction")
     return names
 
 
@@ -138,7 +144,7 @@ def _page(request, complaint_pk: int, *, status=200, bound: tuple[str, object] |
             form = bound[1]
         else:
             form = form_class(auto_id=f"{name}-%s", initial={"opinion": complaint.handling_opinion})
-        label = _("记录处理意见") if name == "opinion" else Transition(name).label
+        label = EXTRA_LABELS[name] if name in EXTRA_LABELS else Transition(name).label
         actions.append({"name": name, "label": label, "form": form})
     context = {
         "complaint": complaint, "now": now, "actions": actions,
@@ -168,7 +174,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         _form_errors(form, exc)
         return _page(request, pk, status=exc.status_code, bound=(name, form))
     messages.success(request, _("已完成：%(action)s") % {
-        "action": _("记录处理意见") if name == "opinion" else Transition(name).label})
+        "action": EXTRA_LABELS[name] if name in EXTRA_LABELS else Transition(name).label})
     return redirect("complaints:detail", pk=complaint.pk)
 
 

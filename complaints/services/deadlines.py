@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..choices import DeadlineStage, EventKind, LimitUnit
@@ -89,14 +90,15 @@ def sweep_complaint_deadlines(*, now: datetime | None = None, batch: int = 500) 
     """
     now = now or timezone.now()
     summary = ComplaintSweepSummary()
-    calendar = WorkCalendar.load()
-    _time_waiting_rows(calendar, summary)
-    due = list(
-        ComplaintDeadline.objects.filter(
-            met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
-        ).order_by("due_at").values_list("pk", flat=True)[:batch]
+    rows = list(
+        ComplaintDeadline.objects.filter(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
+        .filter(Q(due_at__lte=now) | Q(due_at__isnull=True, calendar_gap_year__isnull=False))
+        .order_by(F("due_at").asc(nulls_first=True)).values_list("pk", "due_at", "calendar_gap_year")[:batch]
     )
-    for deadline_id in due:
+    waiting = [(pk, year) for pk, due, year in rows if due is None]
+    if waiting:
+        _time_waiting_rows(waiting, WorkCalendar.load(), summary)
+    for deadline_id in [pk for pk, due, _year in rows if due is not None]:
         try:
             if _breach(deadline_id, now=now):
                 summary.breaches += 1
@@ -107,10 +109,7 @@ def sweep_complaint_deadlines(*, now: datetime | None = None, batch: int = 500) 
     return summary
 
 
-def _time_waiting_rows(calendar: WorkCalendar, summary: ComplaintSweepSummary) -> None:
-    waiting = ComplaintDeadline.objects.filter(
-        due_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True, calendar_gap_year__isnull=False
-    ).values_list("pk", "calendar_gap_year")[:500]
+def _time_waiting_rows(waiting, calendar: WorkCalendar, summary: ComplaintSweepSummary) -> None:
     for deadline_id, year in waiting:
         if not calendar.knows_year(year):
             summary.still_unknown += 1

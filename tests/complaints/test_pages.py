@@ -87,3 +87,18 @@ def test_dashboard_panel_shows_on_time_rates_per_stage():
     assert "50% <span class=\"muted\">(1/2)</span>" in html  # sorting: one on time, one breached
     assert late.number in html  # listed among the breaches
     assert browser(f.room_engineer()).get("/complaints/dashboard/").status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_customers_dissatisfaction_is_recorded_on_the_page_and_reopens():
+    """R-CMP-LOOP: after the reply the page offers the customer's reaction; dissatisfied reopens."""
+    c = receive(f.CustomerFactory())
+    t.sort(complaint_id=c.pk, by=None, route_to="datacom")
+    t.analyse(complaint_id=c.pk, by=None, finding="optimisation")
+    t.handle(complaint_id=c.pk, by=None)
+    t.reply(complaint_id=c.pk, by=None, text="已处理")
+    engineer = browser(f.support_engineer())
+    assert 'id="action-reaction"' in engineer.get(f"/complaints/{c.pk}/").content.decode()
+    assert engineer.post(f"/complaints/{c.pk}/reaction/", {"customer_reaction": "dissatisfied"}).status_code == 302
+    c.refresh_from_db()
+    assert c.stage == "sorted" and c.round == 2

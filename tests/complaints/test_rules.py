@@ -185,3 +185,17 @@ def test_complaint_events_are_immutable_in_the_database():
 def test_unknown_year_error_names_the_year():
     """R-CMP-WORKDAY: the error says which year and how to load it."""
     assert "2027" in CalendarYearUnknown(2027).message and "load_workdays" in CalendarYearUnknown(2027).message
+
+
+@time_machine.travel(at(2026, 11, 24, 10, 30), tick=False)
+def test_dissatisfaction_given_after_the_reply_or_the_close_reopens():
+    """R-CMP-LOOP: the customer's reaction is recorded when given; dissatisfied reopens, even once closed."""
+    c = _to_handled(receive(f.CustomerFactory()))
+    t.reply(complaint_id=c.pk, by=None, text="已处理")
+    c = t.record_reaction(complaint_id=c.pk, by=None, customer_reaction="satisfied")
+    assert c.stage == "replied" and c.replies.get().customer_reaction == "satisfied"
+    t.close(complaint_id=c.pk, by=None)
+    c = t.record_reaction(complaint_id=c.pk, by=None, customer_reaction="dissatisfied")
+    assert (c.stage, c.round) == ("sorted", 2)
+    with pytest.raises(TransitionNotAllowed):
+        t.record_reaction(complaint_id=c.pk, by=None, customer_reaction="satisfied")  # no reply in round 2 yet
