@@ -116,3 +116,12 @@ def test_a_bad_schedule_file_names_the_line_and_changes_nothing(tmp_path):
     with pytest.raises(Exception, match="line 3"):
         load_official_file(path=csv)
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def test_loading_every_library_year_keeps_the_administrators_years(tmp_path, capsys):
+    """R-CMP-WORKDAY: `load_workdays` with no argument reloads the library's years, never an administrator's."""
+    CalendarYear.objects.filter(year=2026).update(source="admin")
+    CalendarDay.objects.filter(date=date(2026, 10, 10)).update(reason="admin says", source="admin")
+    call_command("load_workdays")
+    assert "2025:" in capsys.readouterr().out
+    assert CalendarDay.objects.get(date=date(2026, 10, 10)).reason == "admin says"

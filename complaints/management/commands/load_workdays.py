@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from supportdesk.core.errors import DomainError
 
+from ...choices import CalendarSource
+from ...models import CalendarYear
 from ...services.calendar import library_years, load_official_file, load_year_from_library
 
 
@@ -23,6 +25,10 @@ class Command(BaseCommand):
                 results = [load_official_file(path=file)]
             else:
                 years = year or library_years()
+                if not year and not force:
+                    # every library year, but never over a year the administrator entered
+                    admin_years = set(CalendarYear.objects.filter(source=CalendarSource.ADMIN).values_list("year", flat=True))
+                    years = [y for y in years if y not in admin_years]
                 results = [load_year_from_library(year=y, replace_admin=force) for y in years]
         except DomainError as exc:
             raise CommandError(exc.message) from exc
