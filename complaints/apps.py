@@ -14,4 +14,6 @@ class ComplaintsConfig(AppConfig):
         hooks.register_sweep_step("complaints", panels.sweep_step)
         hooks.register_dashboard_panel("complaints", template="complaints/_dashboard_panel.html",
                                        context=panels.dashboard_context, order=50)
+        hooks.register_console_panel("complaints", template="complaints/_console_panel.html",
+                                     context=panels.console_context, order=50)
         hooks.register_health_warning("complaints.calendar", panels.calendar_warning)

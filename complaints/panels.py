@@ -17,6 +17,13 @@ def dashboard_context(request) -> dict:
     return {"cmp": selectors.dashboard()}
 
 
+def console_context(request) -> dict:
+    """R-CMP-FLOW: monitoring sees the complaints waiting beside its fault queue."""
+    if not request.user.has_perm("complaints.view_complaint"):
+        return {"cmp_console": None}
+    return {"cmp_console": selectors.console_summary()}
+
+
 def sweep_step(*, now: datetime) -> dict[str, int]:
     """R-CMP-LIMITS: the complaint deadlines in the one deadline sweep."""
     summary = asdict(sweep_complaint_deadlines(now=now))

@@ -186,3 +186,14 @@ def dashboard(now: datetime | None = None) -> dict:
         "breaches": recent_breaches(now=now) if breach_count else [], "breach_count": breach_count,
         "calendar_gap": calendar_coverage_gap(now=now), "waiting_for_calendar": gaps,
     }
+
+
+def console_summary(now: datetime | None = None, limit: int = 5) -> dict:
+    """The monitoring console's complaint card: open and overdue counts, and the most urgent few (3 queries)."""
+    now = now or timezone.now()
+    counts = Complaint.objects.filter(stage__in=OPEN_STAGES).aggregate(
+        open=Count("pk"), important=Count("pk", filter=Q(importance=Importance.IMPORTANT)),
+        overdue=Count("pk", filter=overdue_condition(now)),
+    )
+    urgent = list(open_queue()[:limit])
+    return {"counts": counts, "urgent": urgent, "now": now}

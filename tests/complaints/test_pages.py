@@ -102,3 +102,12 @@ def test_the_customers_dissatisfaction_is_recorded_on_the_page_and_reopens():
     assert engineer.post(f"/complaints/{c.pk}/reaction/", {"customer_reaction": "dissatisfied"}).status_code == 302
     c.refresh_from_db()
     assert c.stage == "sorted" and c.round == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_monitoring_console_shows_the_complaints_waiting():
+    """R-CMP-FLOW: monitoring sees open and overdue complaints beside its fault queue."""
+    late = receive(f.CustomerFactory(tier="gold"), received_at=at(2026, 11, 24, 8, 0))  # sorting due 10:00
+    html = browser(f.monitoring_operator()).get("/console/").content.decode()
+    assert 'id="complaints-console"' in html and late.number in html
+    assert "超时 1 件" in html
