@@ -1,51 +1,33 @@
-"""Plumbing shared by the complaint services: locking, versions and the event log."""
+"""Plumbing shared by the complaint services: the core helpers (``supportdesk.core.services``) fixed to the
+complaint model and its wording."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from staff.models import User
+from supportdesk.core import services as core
 
-from ..errors import Conflict, NotFound
 from ..models import Complaint, ComplaintEvent
 
-
-def actor_label(by: User | None, via: str = "") -> str:
-    if by is not None:
-        return by.get_username()
-    return via or "system"
+actor_label = core.actor_label
 
 
 def lock_complaint(complaint_id: int, *, expected_version: int | None = None) -> Complaint:
-    try:
-        complaint = (
-            Complaint.objects.select_for_update(of=("self",))
-            .select_related("customer", "circuit", "route", "fault_ticket")
-            .get(pk=complaint_id)
-        )
-    except (Complaint.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"complaint {complaint_id} does not exist") from None
-    if expected_version is not None and complaint.version != expected_version:
-        raise Conflict(
-            f"complaint {complaint.number} changed under you: version {complaint.version}, you had {expected_version}"
-        )
-    return complaint
+    """Lock the complaint row for this transaction; refuse a caller who saw an older version."""
+    return core.lock_row(
+        Complaint.objects.select_related("customer", "circuit", "route", "fault_ticket"), complaint_id,
+        expected_version=expected_version, not_found=f"complaint {complaint_id} does not exist",
+        conflict="complaint {obj.number} changed under you: version {version}, you had {expected}",
+    )
 
 
 def save_complaint(complaint: Complaint, *fields: str) -> None:
-    complaint.version += 1
-    if fields:
-        complaint.save(update_fields=sorted({"version", "updated_at", *fields}))
-    else:
-        complaint.save()
+    core.save_versioned(complaint, *fields)
 
 
 def record_event(
     complaint: Complaint, *, kind: str, by: User | None = None, via: str = "", from_stage: str = "",
     to_stage: str = "", note: str = "", data: dict | None = None, at: datetime | None = None,
 ) -> ComplaintEvent:
-    return ComplaintEvent.objects.create(
-        complaint=complaint, at=at or timezone.now(), actor=by, actor_label=actor_label(by, via), kind=kind,
-        from_state=from_stage, to_state=to_stage, note=note, data=data or {},
-    )
+    return core.record_event(ComplaintEvent, complaint=complaint, kind=kind, by=by, via=via, at=at, data=data,
+                             from_state=from_stage, to_state=to_stage, note=note)

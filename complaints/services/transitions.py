@@ -51,7 +51,8 @@ def _apply(complaint: Complaint, name: str, *, by, via, at, note="", data=None) 
                  note=note, data=data, at=at)
 
 
-def _begin(complaint: Complaint, by, action: str, expected_version: int | None):
+def _begin(complaint: Complaint, by, action: str) -> None:
+    """Permission on the locked complaint, then the stage machine's source."""
     ensure_can(by, action, complaint)
     _require_source(complaint, action)
 
@@ -61,7 +62,7 @@ def sort(*, complaint_id: int, by: User | None, route_to: str, importance: str =
          expected_version: int | None = None) -> Complaint:
     """R-CMP-FLOW 接单分拣: accept, classify and route to the responsible room or department."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.SORT, expected_version)
+    _begin(complaint, by, Transition.SORT)
     route = Route.objects.filter(code=route_to).first() if route_to else None
     if route is None:
         raise ValidationFailed.of("route_to", f"must be one of {', '.join(RouteCode.values)}")
@@ -85,7 +86,7 @@ def analyse(*, complaint_id: int, by: User | None, finding: str, note: str = "",
             via: str = "", expected_version: int | None = None) -> Complaint:
     """R-CMP-FLOW 分析定位; R-CMP-FAULT: an equipment fault raises a fault ticket or links the open one."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.ANALYSE, expected_version)
+    _begin(complaint, by, Transition.ANALYSE)
     if finding not in Finding.values:
         raise ValidationFailed.of("finding", f"must be one of {', '.join(Finding.values)}")
     if len(note or "") > NOTE_MAX:
@@ -159,7 +160,7 @@ def handle(*, complaint_id: int, by: User | None, note: str = "", via: str = "",
            expected_version: int | None = None) -> Complaint:
     """R-CMP-FLOW 问题处理 done. R-CMP-FAULT: with an equipment fault, only once its fault ticket is restored."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.HANDLE, expected_version)
+    _begin(complaint, by, Transition.HANDLE)
     if complaint.finding == Finding.EQUIPMENT_FAULT and not _fault_restored(complaint):
         number = complaint.fault_ticket.number if complaint.fault_ticket_id else "-"
         raise ValidationFailed.of("fault_ticket", f"fault ticket {number} is not restored yet")
@@ -177,7 +178,7 @@ def reply(*, complaint_id: int, by: User | None, text: str, customer_reaction: s
           expected_version: int | None = None) -> Complaint:
     """R-CMP-LOOP: the result goes back to the customer; a dissatisfied customer reopens the complaint."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.REPLY, expected_version)
+    _begin(complaint, by, Transition.REPLY)
     text = (text or "").strip()
     if not text:
         raise ValidationFailed.of("text", "required: the result told to the customer")
@@ -234,7 +235,7 @@ def close(*, complaint_id: int, by: User | None, opinion: str = "", via: str = "
           expected_version: int | None = None) -> Complaint:
     """R-CMP-LOOP: no close without a recorded reply; R-CMP-REPEAT: a repeat complaint needs the opinion."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.CLOSE, expected_version)
+    _begin(complaint, by, Transition.CLOSE)
     if opinion and complaint.repeat:
         ensure_can(by, "opinion", complaint)
         complaint.handling_opinion = opinion.strip()
@@ -266,7 +267,7 @@ def reopen(*, complaint_id: int, by: User | None, note: str = "", via: str = "",
            expected_version: int | None = None) -> Complaint:
     """R-CMP-LOOP: the customer is not satisfied: analyse and handle again (a new round of clocks)."""
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
-    _begin(complaint, by, Transition.REOPEN, expected_version)
+    _begin(complaint, by, Transition.REOPEN)
     _reopen_locked(complaint, by=by, via=via, at=timezone.now(), note=(note or "").strip()[:500])
     return complaint
 
