@@ -223,6 +223,8 @@ class ApiScope(models.TextChoices):
     TICKETS_READ = "tickets:read", _("查看工单")
     TICKETS_TRANSITION = "tickets:transition", _("工单流转与处理进展")
     PHONE_WRITE = "phone:write", _("记录电话通知（语音/短信网关）")
+    COMPLAINTS_WRITE = "complaints:write", _("提交与流转投诉")
+    COMPLAINTS_READ = "complaints:read", _("查看投诉")
 
 
 def default_api_scopes() -> list[str]:

@@ -9,6 +9,9 @@ from .choices import Role
 _C = "customers."
 _T = "tickets."
 _V = "visits."
+_CMP = "complaints."
+_VIEW_CMP = [_CMP + p for p in ("view_complaint", "view_reply", "view_complaintdeadline", "view_complaintevent")]
+_WORK_CMP = [_CMP + p for p in ("add_complaint", "sort_complaint", "work_complaint", "close_complaint")]
 _VIEW_TICKETS = [
     _T + p
     for p in (
@@ -23,23 +26,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _T + "dispatch_ticket", _T + "start_joint_ticket", _T + "cancel_ticket", _T + "reopen_ticket",
         _T + "close_ticket", _T + "notify_rooms", _T + "publish_broadcast", _T + "view_dashboard",
         _T + "add_faultticket",
-    ],
+    ] + _VIEW_CMP + _WORK_CMP,
     Role.ROOM_ENGINEER: _VIEW_TICKETS + [
         _T + "accept_ticket", _T + "start_joint_ticket", _T + "handle_ticket", _T + "record_arrival",
         _T + "draft_explanation",
-    ],
+    ] + _VIEW_CMP + [_CMP + "work_complaint"],
     Role.SUPPORT_ENGINEER: _VIEW_TICKETS + [
         _T + "accept_ticket", _T + "start_joint_ticket", _T + "handle_ticket", _T + "record_arrival",
         _T + "draft_explanation", _T + "close_ticket", _T + "notify_rooms", _T + "add_faultticket",
         _V + "add_visit", _V + "change_visit", _V + "view_visit",
-    ],
+    ] + _VIEW_CMP + _WORK_CMP,
     Role.VENDOR_ENGINEER: [_T + "view_faultticket", _T + "handle_ticket", _T + "record_arrival"],
     Role.SUPPORT_MANAGER: _VIEW_TICKETS + [
         _T + "approve_explanation", _T + "draft_explanation", _T + "close_ticket", _T + "view_dashboard",
         _T + "handle_ticket", _T + "accept_ticket", _T + "start_joint_ticket", _T + "record_arrival",
         _T + "add_faultticket", _V + "add_visit", _V + "change_visit", _V + "view_visit",
-    ],
-    Role.CENTRE_LEADER: _VIEW_TICKETS + [_T + "flag_expedite", _T + "view_dashboard", _V + "view_visit"],
+    ] + _VIEW_CMP + _WORK_CMP + [_CMP + "record_opinion", _CMP + "view_complaint_dashboard"],
+    Role.CENTRE_LEADER: _VIEW_TICKETS + [_T + "flag_expedite", _T + "view_dashboard", _V + "view_visit"] + _VIEW_CMP + [
+        _CMP + "record_opinion", _CMP + "view_complaint_dashboard"],
     Role.ADMINISTRATOR: ["*"],
 }
 

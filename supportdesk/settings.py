@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "customers",
     "tickets",
     "visits",
+    "complaints",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,11 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "visits.choices.ReviewDecision",
         "CheckResultEnum": "visits.choices.CheckResult",
         "CallDirectionEnum": "visits.choices.CallDirection",
+        # "category" and "channel" name two choice sets each (tickets, complaints): name all four
+        "CategoryEnum": "tickets.choices.AlarmCategory",
+        "ChannelEnum": "tickets.choices.PhoneChannel",
+        "ComplaintCategoryEnum": "complaints.choices.ComplaintCategory",
+        "ComplaintChannelEnum": "complaints.choices.Channel",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }

@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tickets.api.urls")),
     path("api/v1/", include("visits.api.urls")),
+    path("api/v1/", include("complaints.api.urls")),
     path("accounts/", include("staff.urls")),
     path("visits/", include("visits.urls")),
+    path("complaints/", include("complaints.urls")),
     path("", include("tickets.urls")),
 ]
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from supportdesk.core import hooks
 from tests import factories as f
 from tickets import services
 from tickets.choices import DeadlineKind, TicketState
@@ -58,7 +59,7 @@ def test_idle_sweep_does_a_fixed_number_of_queries_whatever_is_pending(staffed_r
     assert Deadline.objects.filter(met_at=None, breached_at=None, cancelled_at=None).count() >= 200
     pending = _queries(sweep)
     assert pending == empty
-    assert pending <= 5
+    assert pending <= 5 + len(hooks.sweep_steps())  # each app's sweep step may cost one query when idle
 
 
 def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms):

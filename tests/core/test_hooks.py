@@ -19,6 +19,7 @@ def registries(monkeypatch):
     """Each test registers into copies; the apps' own registrations come back afterwards."""
     for name in ("_sweep_steps", "_dashboard_panels", "_console_panels", "_health_warnings"):
         monkeypatch.setattr(hooks, name, dict(getattr(hooks, name)))
+    monkeypatch.setattr(hooks, "_sweep_steps", {})  # the apps' own steps would add their counts to the summary
     return hooks
 
 

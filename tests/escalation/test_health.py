@@ -26,7 +26,8 @@ def test_health_is_ok_after_a_fresh_sweep(client):
     sweep()
     status, body = _checks(client)
     assert status == 200, body
-    assert all(value == "OK" for value in body.values())
+    # warnings ("warning:<name>", e.g. a working calendar that does not cover the next 60 days) never fail health
+    assert all(value == "OK" for name, value in body.items() if not name.startswith("warning:"))
     assert any("Database" in name for name in body) and any("Broker" in name for name in body)
 
 
