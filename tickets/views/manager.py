@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +20,7 @@ from ..forms import (
     ReviewExplanationForm,
 )
 from ..models import Explanation
-from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels
+from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels, ticket_or_404
 
 DASHBOARD_LIST_LIMIT = 50
 
@@ -29,7 +28,6 @@ DASHBOARD_LIST_LIMIT = 50
 # --------------------------------------------------------------------------- manager's dashboard
 def _dashboard_context(request) -> dict:
     now = timezone.now()
-    stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
     series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
     counts = selectors.open_counts_by_tier_and_state()
@@ -47,7 +45,7 @@ def _dashboard_context(request) -> dict:
         "breaches_week": selectors.breaches_since(week),
         "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],
         "chart": _chart(series),
-        "sweep": selectors.last_sweep(stale_after, now),
+        "sweep": selectors.last_sweep(now),
         "explanations": selectors.explanations_awaiting(),
         "review_form": ReviewExplanationForm(),
         "health_warnings": hooks.current_health_warnings(),
@@ -96,6 +94,7 @@ def dashboard(request):
 def explanation_review(request, pk):
     """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
     explanation = get_object_or_404(Explanation, pk=pk)
+    ticket_or_404(request, explanation.ticket_id)
     form = ReviewExplanationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -119,6 +118,7 @@ def explanation_review(request, pk):
 def explanation_release(request, pk):
     """R-EXPLAIN: only an approved explanation is released to the customer."""
     explanation = get_object_or_404(Explanation, pk=pk)
+    ticket_or_404(request, explanation.ticket_id)
     try:
         services.release_explanation(explanation_id=explanation.pk, by=request.user)
     except DomainError as err:

@@ -39,9 +39,9 @@ from ..forms import (
     SiteLeadForm,
 )
 from ..models import FaultTicket, PreArrivalCheck
-from ..permissions import can, visible_tickets
+from ..permissions import can
 from ..services.onsite import site_with_position
-from ._common import _form_errors, _next_url, is_staff_reader, page
+from ._common import _form_errors, _next_url, is_staff_reader, page, ticket_or_404
 from .field import _now_ctx
 
 
@@ -309,30 +309,21 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
 @page(is_staff_reader)
 @require_GET
 def ticket_detail(request, pk):
-    if not visible_tickets(request.user, FaultTicket.objects.filter(pk=pk)).exists():
-        raise Http404(_("工单不存在"))
-    ticket = _get_ticket(pk)
+    ticket = _get_ticket(request, pk)
     return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
 
 
-def _get_ticket(pk) -> FaultTicket:
-    try:
-        return selectors.ticket_for_page(pk)
-    except FaultTicket.DoesNotExist:
-        from django.http import Http404
-
-        raise Http404(_("工单不存在")) from None
+def _get_ticket(request, pk) -> FaultTicket:
+    return ticket_or_404(request, pk, for_page=True)
 
 
 @page(is_staff_reader)
 @require_POST
 def ticket_action(request, pk, action):
     """One action of the ticket page: validate the form, call the service, show the domain error if refused."""
-    ticket = _get_ticket(pk)
+    ticket = _get_ticket(request, pk)  # before the form: a hidden ticket answers 404, not a form error
     spec = ACTIONS.get(action)
     if spec is None:
-        from django.http import Http404
-
         raise Http404(action)
     if spec.form is SiteLeadForm:
         form = SiteLeadForm(request.POST, people=_site_lead_people(ticket))
@@ -345,7 +336,7 @@ def ticket_action(request, pk, action):
         message = spec.run(request, ticket, form.cleaned_data)
     except DomainError as err:
         messages.error(request, err.message)
-        ticket = _get_ticket(pk)
+        ticket = _get_ticket(request, pk)
         return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket),
                       status=err.status_code)
     messages.success(request, message)

@@ -5,7 +5,7 @@ refuses with a domain error from ``supportdesk.core.errors`` (``ValidationFailed
 ``TransitionNotAllowed`` / ``Conflict`` 409) and writes one immutable ``VisitEvent`` per change of a visit.
 """
 
-from ._common import ensure_may, policy_for
+from ._common import ensure_may
 from .documents import create_document, record_document_received, review_document, revise_document, send_document
 from .fault_reviews import link_ticket, propose_fault_review
 from .planning import (
@@ -36,7 +36,6 @@ __all__ = [
     "create_visit",
     "ensure_may",
     "link_ticket",
-    "policy_for",
     "propose_fault_review",
     "raise_problem_ticket",
     "record_document_received",

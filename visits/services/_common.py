@@ -8,7 +8,6 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.choices import Tier
 from staff.models import User
 from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
 from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event
@@ -19,7 +18,6 @@ from ..choices import (
 from ..models import (
     Visit,
     VisitEvent,
-    VisitPolicy,
 )
 
 log = logging.getLogger(__name__)
@@ -94,14 +92,6 @@ def _require_upcoming(visit: Visit, what: str) -> None:
 def _require_not_cancelled(visit: Visit, what: str) -> None:
     if visit.state == VisitState.CANCELLED:
         raise TransitionNotAllowed(_("拜访 %(number)s 已取消，不能%(what)s") % {"number": visit.number, "what": what})
-
-
-def policy_for(tier: str) -> VisitPolicy:
-    """The tier's visit policy; the SPEC §4 defaults if an administrator removed the row."""
-    policy = VisitPolicy.objects.filter(tier=tier).first()
-    if policy is None:
-        policy, _created = VisitPolicy.objects.get_or_create(tier=tier, defaults=VisitPolicy.DEFAULTS[Tier(tier)])
-    return policy
 
 
 def _number(visit: Visit) -> str:

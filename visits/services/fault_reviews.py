@@ -25,13 +25,13 @@ from ..models import (
     Visit,
     VisitReminder,
 )
+from ..selectors import visit_policy_for
 from ._common import (
     _fail,
     _lock,
     _number,
     _record,
     ensure_may,
-    policy_for,
 )
 from .planning import _tickets_of
 
@@ -63,7 +63,7 @@ def propose_fault_review(ticket_id: int, *, at: datetime | None = None) -> Visit
     if existing is not None:
         return existing
     at = at or timezone.now()
-    policy = policy_for(ticket.customer.tier)
+    policy = visit_policy_for(ticket.customer.tier)
     day = timezone.localtime(ticket.resolved_at or at).date() + timedelta(days=policy.fault_review_within_days)
     planned_at = timezone.make_aware(datetime.combine(day, time(10, 0)))
     owner = ticket.site_lead or duty_engineer(RoomCode.SERVICE_SUPPORT, at)
