@@ -218,6 +218,8 @@ class ApiScope(models.TextChoices):
     TICKETS_READ = "tickets:read", _("查看工单")
     TICKETS_TRANSITION = "tickets:transition", _("工单流转与处理进展")
     PHONE_WRITE = "phone:write", _("记录电话通知（语音/短信网关）")
+    VISITS_READ = "visits:read", _("查看客户拜访")
+    VISITS_WRITE = "visits:write", _("计划与记录客户拜访")
 
 
 def default_api_scopes() -> list[str]:

@@ -10,9 +10,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from supportdesk.core.api.authentication import API_AUTHENTICATION
-from supportdesk.core.api.exceptions import to_api_exception
-from supportdesk.core.errors import DomainError
+from staff.models import ApiScope
+from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 
 from .. import selectors, services
 from ..choices import VisitKind, VisitState
@@ -23,8 +22,10 @@ TAG = ["visits"]
 
 
 class VisitAccess(BasePermission):
-    """Read with ``visits.view_visit``, create with ``visits.add_visit``, everything else ``visits.change_visit``
-    (support engineers and managers write; managers and centre leaders read). The services check again."""
+    """An API client is held to its token's scopes: ``visits:read`` reads, ``visits:write`` plans, changes and
+    records visits (a ``tickets:*`` token does neither). A person reads with ``visits.view_visit``, creates with
+    ``visits.add_visit``, does everything else with ``visits.change_visit`` (support engineers and managers
+    write; managers and centre leaders read). The services check again."""
 
     message = "You may not do this with visits."
 
@@ -32,6 +33,13 @@ class VisitAccess(BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False
+        client = api_client(request)
+        if client is not None:
+            scope = ApiScope.VISITS_READ if request.method in SAFE_METHODS else ApiScope.VISITS_WRITE
+            if not client.has_scope(scope):
+                self.message = f"This API client lacks the scope '{scope}'."
+                return False
+            return True
         if request.method in SAFE_METHODS:
             return user.has_perm("visits.view_visit")
         if getattr(view, "action", None) == "create":
@@ -67,11 +75,6 @@ class VisitViewSet(viewsets.ViewSet):
     authentication_classes = API_AUTHENTICATION
     permission_classes = [VisitAccess]
     lookup_value_regex = r"\d+"
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DomainError):
-            exc = to_api_exception(exc)
-        return super().handle_exception(exc)
 
     def _detail(self, pk, status_code=status.HTTP_200_OK) -> Response:
         return Response(s.VisitOut(selectors.visit_detail(pk)).data, status=status_code)
