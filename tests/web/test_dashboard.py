@@ -12,7 +12,8 @@ from tickets.models import Deadline, Escalation, Explanation, SweepRun
 
 from .conftest import alarm
 
-pytestmark = pytest.mark.django_db
+# "today", "this week" and the 7-day series depend on the hour: the clock is frozen in the afternoon.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def breached(tier="gold", hours_ago=3):
