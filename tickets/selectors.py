@@ -136,6 +136,10 @@ def ticket_for(user, pk, *, qs: QuerySet | None = None) -> FaultTicket:
     return ticket
 
 
+def ticket_by_number(number: str) -> FaultTicket | None:
+    return FaultTicket.objects.filter(number=number).first()
+
+
 def ticket_for_page(user, pk) -> FaultTicket:
     """``ticket_for`` with what the ticket page shows."""
     return ticket_for(user, pk, qs=FaultTicket.objects.select_related(

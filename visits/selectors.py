@@ -12,11 +12,21 @@ from customers.choices import TIER_RANK, Tier
 from customers.models import Customer
 
 from .choices import UPCOMING_STATES, ParticipantKind, ReminderKind, VisitState
-from .models import AppointmentCall, Visit, VisitParticipant, VisitPolicy, VisitProblem
+from .models import AppointmentCall, Visit, VisitDocument, VisitParticipant, VisitPolicy, VisitProblem
 
 
 def visits() -> QuerySet[Visit]:
     return Visit.objects.select_related("customer", "owner")
+
+
+def problems() -> QuerySet[VisitProblem]:
+    """Problems with what their rows show (owner, ticket)."""
+    return VisitProblem.objects.select_related("owner", "ticket")
+
+
+def documents() -> QuerySet[VisitDocument]:
+    """Documents with what their rows show (author, template, the reviews and their reviewers)."""
+    return VisitDocument.objects.select_related("author", "template").prefetch_related("reviews__reviewer")
 
 
 def visit_list(*, state: str = "", kind: str = "", customer_id: int | None = None, owner_id: int | None = None,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from staff.models import User
 from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
-from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event
+from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event, save_versioned
 
 from ..choices import (
     VisitState,
@@ -26,14 +26,25 @@ MAX_REVIEWERS = 2
 
 
 # --------------------------------------------------------------------------- plumbing
-def ensure_may(user: User | None, perm: str) -> None:
-    """``by=None`` is the system itself; people need the visits permission (staff/roles.py)."""
+def ensure_may(user: User | None, perm: str, visit: Visit | None = None) -> None:
+    """``by=None`` is the system itself; people need the visits permission (staff/roles.py). Services call it
+    after locking the visit, with it, so a missing visit is a 404 whoever asks (as for tickets)."""
     if user is not None:
         ensure_perm(user, f"visits.{perm}", message=_("%(who)s 没有权限：%(perm)s") % {"who": user.get_username(), "perm": perm})
 
 
-def _lock(visit_id: int) -> Visit:
-    return lock_row(Visit.objects.select_related("customer"), visit_id, not_found=_("拜访 %(id)s 不存在") % {"id": visit_id})
+def _lock(visit_id: int, *, expected_version: int | None = None) -> Visit:
+    """Lock the visit for this transaction; refuse a caller who saw an older version (two people editing)."""
+    return lock_row(
+        Visit.objects.select_related("customer"), visit_id, expected_version=expected_version,
+        not_found=_("拜访 %(id)s 不存在") % {"id": visit_id},
+        conflict=_("拜访 {obj.number} 已被他人修改（当前版本 {version}，您看到的是 {expected}），请刷新后再改"),
+    )
+
+
+def _save(visit: Visit, *fields: str) -> None:
+    """Save the locked visit and bump its version."""
+    save_versioned(visit, *fields)
 
 
 def _record(
