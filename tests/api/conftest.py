@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from staff.tokens import issue_client
 from tests import factories as f
-from tickets import services
+from tests.builders import ingest  # noqa: F401 - the API tests' way to open a ticket
 
 _alarm_ids = count(1)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -44,16 +44,6 @@ def alarm_body(circuit_id: str, **overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def ingest(circuit_id: str, *, minutes_ago: int = 5, **overrides):
-    """A real ticket, through ``ingest_alarm`` (dispatched at once when the circuit is known)."""
-    values = dict(
-        alarm_id=f"NMS-S-{next(_alarm_ids):06d}", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
-    )
-    values.update(overrides)
-    return services.ingest_alarm(alarm=services.AlarmIn(**values))
 
 
 @pytest.fixture
