@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from customers.choices import Tier
 from customers.selectors import tier_rank
+from staff.choices import RoomCode
 from staff.models import User
 from supportdesk.core.errors import NotFound
 
@@ -38,6 +39,7 @@ from .models import (
     Explanation,
     FaultTicket,
     PhoneNotification,
+    PreArrivalCheck,
     ProgressNote,
     SweepRun,
     TicketEvent,
@@ -134,6 +136,33 @@ def ticket_for(user, pk, *, qs: QuerySet | None = None) -> FaultTicket:
     if ticket is None:
         raise NotFound(f"ticket {pk} does not exist")
     return ticket
+
+
+def site_lead_candidates(ticket: FaultTicket, limit: int = 200) -> list[User]:
+    """Who may be named on-site lead: people of the involved rooms and the support room, the vendor's engineers."""
+    room_ids = {i.room_id for i in ticket.involvements.all()}
+    if ticket.lead_room_id:
+        room_ids.add(ticket.lead_room_id)
+    qs = User.objects.filter(is_active=True).filter(
+        Q(memberships__room_id__in=room_ids) | Q(memberships__room__code=RoomCode.SERVICE_SUPPORT)
+    )
+    if ticket.vendor_id:
+        qs = qs | User.objects.filter(is_active=True, vendor_id=ticket.vendor_id)
+    return list(qs.distinct().order_by("username")[:limit])
+
+
+def technical_contact(ticket: FaultTicket):
+    """The customer's first technical contact (for the pre-arrival call), or None."""
+    return ticket.customer.contacts.filter(is_technical=True).first() if ticket.customer_id else None
+
+
+def pre_arrival_check_of(ticket: FaultTicket, user) -> PreArrivalCheck | None:
+    return ticket.pre_arrival_checks.filter(engineer=user).first()
+
+
+def arrival_of(ticket: FaultTicket, user) -> Arrival | None:
+    """The person's check-in in the ticket's current round, if any."""
+    return ticket.arrivals.filter(user=user, round=ticket.round).first()
 
 
 def ticket_by_number(number: str) -> FaultTicket | None:

@@ -14,7 +14,8 @@ from visits.models import ChecklistTemplate, DocumentTemplate, Visit, VisitProbl
 
 from .helpers import call, plan
 
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 # --------------------------------------------------------------------------- planning and R-VISIT-1

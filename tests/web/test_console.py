@@ -12,7 +12,8 @@ from tests.builders import alarm_ticket
 from tickets.choices import TicketState
 from tickets.models import Broadcast, Deadline, DialTest, FaultTicket, TicketEvent
 
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def queue_numbers(html: str) -> list[str]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django import forms as djforms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -234,16 +233,7 @@ def available_actions(user, ticket: FaultTicket) -> list[Action]:
 
 
 def _site_lead_people(ticket: FaultTicket) -> list[User]:
-    """Who may be named on-site lead: people of the involved rooms and the support room, the vendor's engineers."""
-    room_ids = {i.room_id for i in ticket.involvements.all()}
-    if ticket.lead_room_id:
-        room_ids.add(ticket.lead_room_id)
-    qs = User.objects.filter(is_active=True).filter(
-        Q(memberships__room_id__in=room_ids) | Q(memberships__room__code=RoomCode.SERVICE_SUPPORT)
-    )
-    if ticket.vendor_id:
-        qs = qs | User.objects.filter(is_active=True, vendor_id=ticket.vendor_id)
-    return list(qs.distinct().order_by("username")[:200])
+    return selectors.site_lead_candidates(ticket)
 
 
 def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[tuple[Action, djforms.Form]]:
@@ -254,8 +244,8 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
         if action.form is SiteLeadForm:
             form = SiteLeadForm(people=_site_lead_people(ticket), initial={"user": request.user.pk}, auto_id=auto_id)
         elif action.form is PreArrivalForm:
-            contact = ticket.customer.contacts.filter(is_technical=True).first() if ticket.customer_id else None
-            existing = ticket.pre_arrival_checks.filter(engineer=request.user).first()
+            contact = selectors.technical_contact(ticket)
+            existing = selectors.pre_arrival_check_of(ticket, request.user)
             initial = {"contact_name": contact.name if contact else "", "contact_phone": contact.phone if contact else ""}
             if existing:
                 initial.update({f: getattr(existing, f) for f in PreArrivalForm.base_fields if hasattr(existing, f)})
@@ -276,7 +266,7 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
 
 def _ticket_context(request, ticket: FaultTicket) -> dict:
     user = request.user
-    my_arrival = ticket.arrivals.filter(user=user, round=ticket.round).first()
+    my_arrival = selectors.arrival_of(ticket, user)
     actions = [a for a in available_actions(user, ticket) if not (a.name == "arrival" and my_arrival)]
     action_names = {a.name for a in actions}
     deadlines = list(ticket.deadlines.order_by("due_at"))
