@@ -19,7 +19,7 @@ from staff.models import User
 from supportdesk.core.errors import DomainError
 
 from .. import selectors, services
-from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, SiteKind, TicketState
+from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ExplanationState, PhoneChannel, SiteKind, TicketState
 from ..forms import (
     ArrivalForm,
     CancelForm,
@@ -151,7 +151,7 @@ def _run_phone(request, ticket, data):
     row = services.record_phone_call(ticket_id=ticket.pk, by=request.user, room_code=data["room_code"],
                                      answered=data["answered"], callee=data["callee"],
                                      callee_phone=data["callee_phone"], note=data["note"],
-                                     channel=data["channel"] or "phone")
+                                     channel=data["channel"] or PhoneChannel.PHONE)
     if row.answered:
         return _("%(room)s：%(who)s 已接听") % {"room": row.room, "who": row.callee}
     return _("%(room)s：未接通（第 %(n)d 次）") % {"room": row.room, "n": row.attempts}
