@@ -217,6 +217,10 @@ def overdue_condition(now=None) -> Q:
     return Q(state__in=OPEN_STATES) & Q(Exists(late))
 
 
+def explanation(pk) -> Explanation | None:
+    return Explanation.objects.select_related("ticket").filter(pk=pk).first()
+
+
 def ticket_explanations(ticket: FaultTicket) -> QuerySet:
     return Explanation.objects.filter(ticket=ticket).select_related(
         "drafted_by", "reviewed_by", "released_by").order_by("drafted_at", "id")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,6 @@ from ..choices import TicketState
 from ..forms import (
     ReviewExplanationForm,
 )
-from ..models import Explanation
 from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels, ticket_or_404
 
 DASHBOARD_LIST_LIMIT = 50
@@ -93,8 +92,7 @@ def dashboard(request):
 @require_POST
 def explanation_review(request, pk):
     """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
-    explanation = get_object_or_404(Explanation, pk=pk)
-    ticket_or_404(request, explanation.ticket_id)
+    explanation = _explanation_or_404(request, pk)
     form = ReviewExplanationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -117,8 +115,7 @@ def explanation_review(request, pk):
 @require_POST
 def explanation_release(request, pk):
     """R-EXPLAIN: only an approved explanation is released to the customer."""
-    explanation = get_object_or_404(Explanation, pk=pk)
-    ticket_or_404(request, explanation.ticket_id)
+    explanation = _explanation_or_404(request, pk)
     try:
         services.release_explanation(explanation_id=explanation.pk, by=request.user)
     except DomainError as err:
@@ -126,6 +123,15 @@ def explanation_release(request, pk):
         return _back_with_error(request, err.status_code)
     messages.success(request, _("工单 %(number)s 的故障解释已发布给客户") % {"number": explanation.ticket.number})
     return redirect(_next_url(request, reverse("tickets:dashboard")))
+
+
+def _explanation_or_404(request, pk):
+    """The explanation, if it exists and this person may see its ticket (``selectors.ticket_for``)."""
+    explanation = selectors.explanation(pk)
+    if explanation is None:
+        raise Http404(pk)
+    ticket_or_404(request, explanation.ticket_id)
+    return explanation
 
 
 def _back_with_error(request, status: int) -> HttpResponse:
