@@ -225,6 +225,8 @@ class ApiScope(models.TextChoices):
     PHONE_WRITE = "phone:write", _("记录电话通知（语音/短信网关）")
     COMPLAINTS_WRITE = "complaints:write", _("提交与流转投诉")
     COMPLAINTS_READ = "complaints:read", _("查看投诉")
+    VISITS_READ = "visits:read", _("查看客户拜访")
+    VISITS_WRITE = "visits:write", _("计划与记录客户拜访")
 
 
 def default_api_scopes() -> list[str]:

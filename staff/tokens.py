@@ -8,6 +8,8 @@ import hmac
 from django.conf import settings
 from django.db import transaction
 
+from supportdesk.core.errors import Conflict, ValidationFailed
+
 from .models import ApiClient, ApiScope, User, default_api_scopes
 
 DEMO_CLIENT_NAME = "noc-demo"
@@ -16,7 +18,7 @@ DEMO_CLIENT_NAME = "noc-demo"
 def _clean_scopes(scopes) -> list[str]:
     unknown = sorted(set(scopes) - set(ApiScope.values))
     if unknown:
-        raise ValueError(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ApiScope.values)}")
+        raise ValidationFailed.of("scopes", f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ApiScope.values)}")
     return [s for s in ApiScope.values if s in set(scopes)]
 
 
@@ -30,11 +32,11 @@ def issue_client(
     """
     name = (name or "").strip()
     if not name:
-        raise ValueError("the client needs a name")
+        raise ValidationFailed.of("name", "the client needs a name")
     wanted = _clean_scopes(default_api_scopes() + list(scopes or []))
     client = ApiClient.objects.select_for_update().filter(name=name).first()
     if client is not None and not rotate:
-        raise ValueError(f"API client {name!r} already exists (rotate its key to get a new token)")
+        raise Conflict(f"API client {name!r} already exists (rotate its key to get a new token)")
     if client is None:
         client = ApiClient(name=name)
     client.scopes = sorted(set(client.scopes or []) | set(wanted), key=ApiScope.values.index)

@@ -34,3 +34,17 @@ def _reference_data(request):
     from tickets.migrations import _reference
 
     _reference.ensure()
+
+
+# A weekday afternoon in Asia/Shanghai, far from midnight and from a week's start: "today" and "this week"
+# hold whatever the hour the suite runs at.
+FROZEN_AT = "2026-11-25 14:00:00+08:00"
+
+
+@pytest.fixture
+def frozen_clock():
+    """Freeze the clock (``time_machine``) for a test whose meaning depends on the time of day."""
+    import time_machine
+
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller

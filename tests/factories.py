@@ -1,4 +1,5 @@
-"""factory-boy factories for every model (tests build data through these)."""
+"""factory-boy factories for rows that need no rule: people, rooms, customers, circuits, and bare ticket rows
+for selectors. A ticket that must be real (deadlines, events, rooms) comes from ``tests.builders``."""
 from datetime import timedelta
 
 import factory
@@ -10,7 +11,7 @@ from customers.choices import ServiceType, Tier
 from staff.choices import Role, RoomCode, RoomKind
 from staff.models import DutyShift, Room, RoomMembership, User, Vendor, WebhookEndpoint
 from tickets import models as m
-from tickets.choices import AlarmCategory, DeadlineKind, ExplanationState, Outage, Severity, TicketState
+from tickets.choices import AlarmCategory, Outage, Severity, TicketState
 
 
 def room(code: str) -> Room:
@@ -81,14 +82,6 @@ def vendor_engineer(vendor=None, **kw):
     return person(Role.VENDOR_ENGINEER, vendor=vendor or VendorFactory(), **kw)
 
 
-class RoomMembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = RoomMembership
-
-    user = factory.SubFactory(UserFactory)
-    room = factory.LazyFunction(lambda: room(RoomCode.SERVICE_SUPPORT))
-
-
 class DutyShiftFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DutyShift
@@ -145,21 +138,6 @@ class CircuitFactory(factory.django.DjangoModelFactory):
     a_site = factory.SubFactory(SiteFactory, customer=factory.SelfAttribute("..customer"))
 
 
-class EscalationPolicyFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = cm.EscalationPolicy
-        django_get_or_create = ("tier",)
-
-    tier = Tier.GOLD
-    important = True
-    joint_after = timedelta(hours=1)
-    arrival_after = timedelta(hours=2)
-    broadcast_every = timedelta(hours=1)
-    site_lead_on_total_outage = True
-    site_lead_on_any_fault = False
-    explanation_required_to_close = True
-
-
 class TicketFactory(factory.django.DjangoModelFactory):
     """A bare ticket row (no deadlines, no events): for selectors and admin. Services make real ones."""
 
@@ -182,128 +160,3 @@ class TicketFactory(factory.django.DjangoModelFactory):
     policy = factory.LazyAttribute(
         lambda o: cm.EscalationPolicy.objects.get(tier=o.tier).snapshot()
     )
-
-
-class TicketRoomFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.TicketRoom
-
-    ticket = factory.SubFactory(TicketFactory)
-    room = factory.LazyFunction(lambda: room(RoomCode.SERVICE_SUPPORT))
-    role = "support"
-
-
-class AlarmFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Alarm
-
-    alarm_id = factory.Sequence(lambda n: f"NMS-T-{n:07d}")
-    ticket = factory.SubFactory(TicketFactory)
-    category = AlarmCategory.TRANSMISSION
-    severity = Severity.CRITICAL
-    outage = Outage.TOTAL
-    circuit_ref = factory.LazyAttribute(lambda o: o.ticket.circuit_ref or "SZ-UNKNOWN")
-    title = "LOS"
-    raised_at = factory.LazyFunction(timezone.now)
-    payload = factory.LazyAttribute(lambda o: {"alarm_id": o.alarm_id})
-
-
-class DeadlineFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Deadline
-
-    ticket = factory.SubFactory(TicketFactory)
-    kind = DeadlineKind.JOINT_HANDLING
-    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
-
-
-class EscalationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Escalation
-
-    ticket = factory.SubFactory(TicketFactory)
-    kind = "joint_handling"
-    rule = "R-ESC-1"
-    reason = "1 h"
-
-
-class BroadcastFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Broadcast
-
-    ticket = factory.SubFactory(TicketFactory)
-    seq = factory.Sequence(lambda n: n + 1)
-    kind = "scheduled"
-    body = "信息发布"
-
-
-class ArrivalFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Arrival
-
-    ticket = factory.SubFactory(TicketFactory)
-    room = factory.LazyFunction(lambda: room(RoomCode.SERVICE_SUPPORT))
-    user = factory.SubFactory(UserFactory)
-    site_kind = "customer"
-
-
-class ProgressNoteFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.ProgressNote
-
-    ticket = factory.SubFactory(TicketFactory)
-    room = factory.LazyFunction(lambda: room(RoomCode.TRANSPORT))
-    text = "正在定位"
-
-
-class PhoneNotificationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.PhoneNotification
-
-    ticket = factory.SubFactory(TicketFactory)
-    room = factory.LazyFunction(lambda: room(RoomCode.SERVICE_SUPPORT))
-
-
-class DialTestFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.DialTest
-
-    ticket = factory.SubFactory(TicketFactory)
-    result = "fail"
-
-
-class ExplanationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.Explanation
-
-    ticket = factory.SubFactory(TicketFactory)
-    text = "光缆被施工挖断，已熔接恢复。"
-    drafted_by = factory.SubFactory(UserFactory)
-    state = ExplanationState.DRAFT
-
-
-class TicketEventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.TicketEvent
-
-    ticket = factory.SubFactory(TicketFactory)
-    actor_label = "system"
-    kind = "created"
-
-
-class PreArrivalCheckFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.PreArrivalCheck
-
-    ticket = factory.SubFactory(TicketFactory)
-    engineer = factory.SubFactory(UserFactory)
-    contact_name = "张工"
-    contact_phone = "13900000000"
-
-
-class SiteMemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = m.SiteMember
-
-    ticket = factory.SubFactory(TicketFactory)
-    user = factory.SubFactory(UserFactory)

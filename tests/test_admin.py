@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests import factories as f
-from tickets import services
+from tests.builders import alarm_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,7 @@ def admin_client(client):
 
 @pytest.fixture
 def some_data():
-    circuit = f.CircuitFactory(customer__tier="gold")
-    from django.utils import timezone
-
-    return services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id="ADMIN-1", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit.circuit_id, title="LOS", raised_at=timezone.now())).ticket
+    return alarm_ticket(tier="gold", minutes_ago=0)
 
 
 @pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)

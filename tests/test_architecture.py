@@ -132,3 +132,27 @@ def test_the_check_refuses_an_upward_import(importer, source, is_package):
 def test_the_check_accepts_a_downward_import(importer, source):
     found = [violation(importer, imported) for _line, imported in imported_modules(source, importer, False)]
     assert not any(found), found
+
+
+# --------------------------------------------------------------------------- one read path
+def _view_modules():
+    for app in LAYERS:
+        root = ROOT / app
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith("views") or rel in ("api/views.py", "integrations/views.py"):
+                yield path
+
+
+def test_views_read_only_through_selectors():
+    """Pages and API views do not query the ORM themselves (``Model.objects.none()`` declares a DRF view's
+    model and reads nothing): the selectors are the one read path."""
+    found = []
+    for path in _view_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "objects" and node.attr != "none"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .objects.{node.attr}")
+    assert not found, "views reading the ORM directly:\n" + "\n".join(found)

@@ -1,17 +1,15 @@
 """The English catalogue: pages and broadcasts switch from Chinese (the source language) to English."""
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from customers.models import Customer, Site
 from staff.models import Room, User
 from tests import factories as f
-from tickets import services
+from tests.builders import alarm_ticket
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +18,10 @@ CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+")
 
 
 def _ticket(*, tier="gold", minutes_ago=5):
-    """A dispatched transmission fault, opened by an NMS alarm through the services."""
+    """A dispatched transmission fault of a customer with a contact (``tests.builders``)."""
     circuit = f.CircuitFactory(customer__tier=tier)
     f.ContactFactory(customer=circuit.customer)
-    return services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id=f"I18N-{circuit.circuit_id}", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit.circuit_id, title="LOS on STM-1 port 3",
-        raised_at=timezone.now() - timedelta(minutes=minutes_ago))).ticket
+    return alarm_ticket(circuit=circuit, minutes_ago=minutes_ago)
 
 
 def _data_texts() -> list[str]:

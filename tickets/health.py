@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from celery import current_app
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
 from supportdesk.core import hooks
 
-from .models import SweepRun
+from .selectors import last_sweep, sweep_stale_after
 
 
 @dataclasses.dataclass
@@ -41,24 +38,11 @@ class SweepFreshness(HealthCheck):
 
     def run(self):
         last = last_sweep()
-        limit = timedelta(seconds=settings.SWEEP_STALE_AFTER_SECONDS)
-        if last is None:
+        if last["run"] is None:
             raise ServiceUnavailable("no deadline sweep has run yet")
-        age = timezone.now() - last.finished_at
-        if age > limit:
-            raise ServiceUnavailable(
-                f"last deadline sweep {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)"
-            )
-
-
-def last_sweep() -> SweepRun | None:
-    return SweepRun.objects.order_by("-finished_at").first()
-
-
-def sweep_is_stale(now=None) -> bool:
-    last = last_sweep()
-    now = now or timezone.now()
-    return last is None or now - last.finished_at > timedelta(seconds=settings.SWEEP_STALE_AFTER_SECONDS)
+        if last["stale"]:
+            raise ServiceUnavailable(f"last deadline sweep {int(last['age'].total_seconds())} s ago "
+                                     f"(limit {int(sweep_stale_after().total_seconds())} s)")
 
 
 CHECKS = (

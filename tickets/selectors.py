@@ -1,10 +1,11 @@
-"""The questions the pages ask about tickets (reads only; writes go through ``tickets.services``)."""
+"""The questions the pages and the API ask about tickets: the only reads (writes go through ``tickets.services``)."""
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -18,15 +19,19 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.utils import timezone
 
 from customers.choices import Tier
 from customers.selectors import tier_rank
+from staff.choices import RoomCode
 from staff.models import User
+from supportdesk.core.errors import NotFound
 
 from .choices import OPEN_STATES, DeadlineKind, EscalationKind, ExplanationState, TicketState
 from .models import (
+    Alarm,
     Arrival,
     Broadcast,
     Deadline,
@@ -34,35 +39,49 @@ from .models import (
     Explanation,
     FaultTicket,
     PhoneNotification,
+    PreArrivalCheck,
     ProgressNote,
     SweepRun,
+    TicketEvent,
     TicketRoom,
 )
+from .permissions import visible_tickets
 
 # A countdown turns to a warning colour this close to its deadline.
 DUE_SOON = timedelta(minutes=15)
 
+
+
 # The queue orders by the fault's own clocks (and broadcast slots); an owed customer update (R-CUST-UPDATE) has its
 # own overdue list on the console and the dashboard.
-_PENDING = (Q(deadlines__met_at__isnull=True, deadlines__breached_at__isnull=True, deadlines__cancelled_at__isnull=True)
-            & Q(deadlines__kind__in=("joint_handling", "arrival", "broadcast")))
+QUEUE_DEADLINE_KINDS = ("joint_handling", "arrival", "broadcast")
+
+
+def _pending_deadlines() -> QuerySet:
+    return Deadline.objects.filter(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True,
+                                   kind__in=QUEUE_DEADLINE_KINDS)
+
+
+def by_priority(qs: QuerySet) -> QuerySet:
+    """R-PRIO, the one ordering of every work queue and of the API's ticket list: diamond before gold before
+    normal, then the nearest pending deadline of any kind (clocks and broadcast slots; none: last), then the
+    oldest fault. Annotates ``tier_rank`` and ``next_due``."""
+    nearest = _pending_deadlines().filter(ticket=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
+    return qs.annotate(tier_rank=tier_rank(), next_due=Subquery(nearest)).order_by(
+        "tier_rank", F("next_due").asc(nulls_last=True), "occurred_at", "pk")
 
 
 def _with_deadline_state(qs: QuerySet) -> QuerySet:
-    """``next_due``: the nearest pending deadline; ``has_breach``: a deadline of this round was breached."""
+    """R-PRIO order (``next_due``), and ``has_breach``: a deadline of this round was breached."""
     breached = Deadline.objects.filter(ticket=OuterRef("pk"), round=OuterRef("round"),
                                        breached_at__isnull=False).exclude(kind="customer_update")
-    return qs.annotate(
-        tier_rank=tier_rank(),
-        next_due=Min("deadlines__due_at", filter=_PENDING),
-        has_breach=Exists(breached),
-    )
+    return by_priority(qs).annotate(has_breach=Exists(breached))
 
 
 def open_queue() -> QuerySet:
     """R-PRIO: open tickets, diamond before gold before normal, then the nearest pending deadline first."""
     qs = FaultTicket.objects.filter(state__in=OPEN_STATES).select_related("customer", "lead_room")
-    return _with_deadline_state(qs).order_by("tier_rank", "next_due", "occurred_at", "pk")
+    return _with_deadline_state(qs)
 
 
 def triage_queue() -> QuerySet:
@@ -84,8 +103,12 @@ def pending_phone_calls() -> QuerySet:
             .order_by("ticket__occurred_at", "room_id"))
 
 
-def recent_broadcasts() -> QuerySet:
-    return Broadcast.objects.select_related("ticket", "ticket__customer", "published_by").order_by("-at", "-pk")
+def recent_broadcasts(user=None) -> QuerySet:
+    """Status broadcasts, newest first; given a person, only those of the tickets they may see."""
+    qs = Broadcast.objects.select_related("ticket", "ticket__customer", "published_by").order_by("-at", "-pk")
+    if user is not None:
+        qs = qs.filter(ticket__in=visible_tickets(user, FaultTicket.objects.all()))
+    return qs
 
 
 # --------------------------------------------------------------------------- the field engineer
@@ -104,19 +127,114 @@ def engineer_tickets(user: User) -> tuple[list[FaultTicket], list[FaultTicket]]:
     mine_q = (Q(accepted_by=user) | Q(site_lead=user) | Q(site_members__user=user) | Q(arrivals__user=user)
               | Q(progress_notes__author=user))
     mine_ids = set(FaultTicket.objects.filter(pk__in=ids).filter(mine_q).values_list("pk", flat=True))
-    qs = _with_deadline_state(
-        FaultTicket.objects.filter(pk__in=ids).select_related("customer", "lead_room")
-    ).order_by("tier_rank", "next_due", "occurred_at", "pk")
+    qs = _with_deadline_state(FaultTicket.objects.filter(pk__in=ids).select_related("customer", "lead_room"))
     tickets = list(qs)
     return [t for t in tickets if t.pk in mine_ids], [t for t in tickets if t.pk not in mine_ids]
 
 
 # --------------------------------------------------------------------------- the ticket page
-def ticket_for_page(pk: int) -> FaultTicket:
-    return (FaultTicket.objects.select_related("customer", "circuit", "circuit__a_site", "circuit__z_site",
-                                               "lead_room", "vendor", "site_lead", "accepted_by")
-            .prefetch_related(Prefetch("involvements", queryset=TicketRoom.objects.select_related("room")))
-            .get(pk=pk))
+def ticket_for(user, pk, *, qs: QuerySet | None = None) -> FaultTicket:
+    """The ticket ``pk`` if ``user`` may see it (``tickets.permissions.visible_tickets``), else ``NotFound``.
+
+    The one visibility gate of every page, page action and API endpoint about one ticket: a hidden ticket
+    answers 404 exactly like a missing one, before any input is read. ``qs`` chooses what is loaded with it.
+    """
+    ticket = visible_tickets(user, qs if qs is not None else FaultTicket.objects.all()).filter(pk=pk).first()
+    if ticket is None:
+        raise NotFound(f"ticket {pk} does not exist")
+    return ticket
+
+
+def site_lead_candidates(ticket: FaultTicket, limit: int = 200) -> list[User]:
+    """Who may be named on-site lead: people of the involved rooms and the support room, the vendor's engineers."""
+    room_ids = {i.room_id for i in ticket.involvements.all()}
+    if ticket.lead_room_id:
+        room_ids.add(ticket.lead_room_id)
+    qs = User.objects.filter(is_active=True).filter(
+        Q(memberships__room_id__in=room_ids) | Q(memberships__room__code=RoomCode.SERVICE_SUPPORT)
+    )
+    if ticket.vendor_id:
+        qs = qs | User.objects.filter(is_active=True, vendor_id=ticket.vendor_id)
+    return list(qs.distinct().order_by("username")[:limit])
+
+
+def technical_contact(ticket: FaultTicket):
+    """The customer's first technical contact (for the pre-arrival call), or None."""
+    return ticket.customer.contacts.filter(is_technical=True).first() if ticket.customer_id else None
+
+
+def pre_arrival_check_of(ticket: FaultTicket, user) -> PreArrivalCheck | None:
+    return ticket.pre_arrival_checks.filter(engineer=user).first()
+
+
+def arrival_of(ticket: FaultTicket, user) -> Arrival | None:
+    """The person's check-in in the ticket's current round, if any."""
+    return ticket.arrivals.filter(user=user, round=ticket.round).first()
+
+
+def ticket_by_number(number: str) -> FaultTicket | None:
+    return FaultTicket.objects.filter(number=number).first()
+
+
+def ticket_for_page(user, pk) -> FaultTicket:
+    """``ticket_for`` with what the ticket page shows."""
+    return ticket_for(user, pk, qs=FaultTicket.objects.select_related(
+        "customer", "circuit", "circuit__a_site", "circuit__z_site", "lead_room", "vendor", "site_lead",
+        "accepted_by").prefetch_related(Prefetch("involvements", queryset=TicketRoom.objects.select_related("room"))))
+
+
+# --------------------------------------------------------------------------- the API's ticket bodies
+CLOCK_KINDS = (DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL)
+
+
+def api_tickets(user=None) -> QuerySet:
+    """Tickets with everything the API body shows, in R-PRIO order (``by_priority``), a fixed number of queries
+    whatever the number of rows; given a person, only the tickets they may see. ``next_due_at`` is the body's
+    field: the nearest pending clock (joint handling, arrival)."""
+    clock = _pending_deadlines().filter(ticket=OuterRef("pk"), kind__in=CLOCK_KINDS).order_by("due_at")
+    qs = (
+        FaultTicket.objects.select_related("customer", "lead_room", "site_lead", "vendor")
+        .prefetch_related(
+            Prefetch("deadlines", queryset=Deadline.objects.filter(kind__in=CLOCK_KINDS).order_by("due_at", "id"),
+                     to_attr="clock_deadlines"),
+            Prefetch("escalations", queryset=Escalation.objects.select_related("room").order_by("at", "id")),
+            Prefetch("broadcasts", queryset=Broadcast.objects.order_by("seq")),
+            Prefetch("arrivals", queryset=Arrival.objects.select_related("room", "user", "vendor").order_by("at", "id")),
+            Prefetch("events", queryset=TicketEvent.objects.order_by("at", "id")),
+            Prefetch("involvements", queryset=TicketRoom.objects.select_related("room").order_by("room_id")),
+            Prefetch("alarms", queryset=Alarm.objects.order_by("raised_at", "id")),
+            Prefetch("progress_notes",
+                     queryset=ProgressNote.objects.select_related("room", "author").order_by("at", "id")),
+            Prefetch("explanations", queryset=Explanation.objects.select_related(
+                "drafted_by", "reviewed_by", "released_by").order_by("drafted_at", "id")),
+        )
+        .annotate(next_due_at=Subquery(clock.values("due_at")[:1]))
+    )
+    if user is not None:
+        qs = visible_tickets(user, qs)
+    return by_priority(qs)
+
+
+def overdue_condition(now=None) -> Q:
+    """An open ticket with a joint-handling or arrival deadline past due and not met, or already breached."""
+    now = now or timezone.now()
+    late = Deadline.objects.filter(ticket=OuterRef("pk"), kind__in=CLOCK_KINDS, cancelled_at__isnull=True).filter(
+        Q(due_at__lt=now, met_at__isnull=True) | Q(breached_at__isnull=False)
+    )
+    return Q(state__in=OPEN_STATES) & Q(Exists(late))
+
+
+def explanation(pk) -> Explanation | None:
+    return Explanation.objects.select_related("ticket").filter(pk=pk).first()
+
+
+def ticket_explanations(ticket: FaultTicket) -> QuerySet:
+    return Explanation.objects.filter(ticket=ticket).select_related(
+        "drafted_by", "reviewed_by", "released_by").order_by("drafted_at", "id")
+
+
+def ticket_phone_notifications(ticket: FaultTicket) -> QuerySet:
+    return PhoneNotification.objects.filter(ticket=ticket).select_related("room", "called_by").order_by("room_id")
 
 
 @dataclass
@@ -215,7 +333,7 @@ def joint_handling_tickets(limit: int = 50) -> list[tuple[FaultTicket, list[Room
     note and arrival (R-ESC-1/2, R-BCAST)."""
     tickets = list(_with_deadline_state(
         FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).select_related("customer", "lead_room")
-    ).order_by("tier_rank", "next_due", "occurred_at")[:limit])
+    )[:limit])
     ids = [t.pk for t in tickets]
     involvements = TicketRoom.objects.filter(ticket_id__in=ids).select_related("room").order_by("ticket_id", "room_id")
     latest: dict[tuple[int, int], ProgressNote] = {}
@@ -351,12 +469,22 @@ def explanations_awaiting() -> dict:
     }
 
 
-def last_sweep(stale_after: timedelta = timedelta(minutes=5), now: datetime | None = None) -> dict:
-    """When the deadline sweep last finished; stale when older than ``stale_after`` (a lost beat)."""
+def sweep_stale_after() -> timedelta:
+    return timedelta(seconds=settings.SWEEP_STALE_AFTER_SECONDS)
+
+
+def last_sweep(now: datetime | None = None) -> dict:
+    """When the deadline sweep last finished, and whether that is stale: older than
+    ``SWEEP_STALE_AFTER_SECONDS`` (a lost beat), or no sweep at all. The one answer for /health/ and the dashboard."""
     now = now or timezone.now()
     run = SweepRun.objects.order_by("-finished_at").first()
     at = run.finished_at if run else None
-    return {"run": run, "at": at, "stale": at is None or now - at > stale_after}
+    age = None if at is None else now - at
+    return {"run": run, "at": at, "age": age, "stale": age is None or age > sweep_stale_after()}
+
+
+def sweep_is_stale(now: datetime | None = None) -> bool:
+    return last_sweep(now)["stale"]
 
 
 def bounded_count(listed: list, qs: QuerySet, limit: int) -> int:

@@ -83,13 +83,14 @@ class VisitForm(forms.Form):
 
 class VisitEditForm(VisitForm):
     summary = forms.CharField(label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)  # refused if someone saved in between
 
     def __init__(self, *args, upcoming: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["customer"]
         if not upcoming:
             for name in list(self.fields):
-                if name not in ("notes", "summary"):
+                if name not in ("notes", "summary", "version"):
                     del self.fields[name]
 
 

@@ -123,6 +123,7 @@ class Visit(ConcurrentTransitionMixin, models.Model):
     )
     kind = models.CharField(_("拜访类型"), max_length=32, choices=VisitKind.choices)
     state = FSMField(_("状态"), max_length=16, choices=VisitState.choices, default=VisitState.PLANNED, protected=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, help_text=_("每次修改加一：两人同时修改时后者被拒绝"))
     subject = models.CharField(_("主题"), max_length=200, blank=True)
     planned_at = models.DateTimeField(_("计划时间"))
     actual_at = models.DateTimeField(_("实际拜访时间"), null=True, blank=True)
@@ -326,8 +327,15 @@ class DocumentTemplate(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class VisitDocument(models.Model):
-    """R-VISIT-4: a proposal, report, fax or e-mail: reviewed by one or two colleagues, then sent."""
+def _all_reviews_approved(document: VisitDocument) -> bool:
+    return document.reviews_complete
+
+
+class VisitDocument(ConcurrentTransitionMixin, models.Model):
+    """R-VISIT-4: a proposal, report, fax or e-mail: reviewed by one or two colleagues, then sent.
+
+    ``state`` is a state machine: in review → approved (every reviewer approved) → sent → received.
+    """
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("文档类型"), max_length=16, choices=DocumentKind.choices)
@@ -337,8 +345,8 @@ class VisitDocument(models.Model):
     )
     body = models.TextField(_("正文"), blank=True)
     author = models.ForeignKey(User, verbose_name=_("撰写人"), on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(
-        _("状态"), max_length=16, choices=DocumentState.choices, default=DocumentState.IN_REVIEW
+    state = FSMField(
+        _("状态"), max_length=16, choices=DocumentState.choices, default=DocumentState.IN_REVIEW, protected=True
     )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
@@ -359,6 +367,20 @@ class VisitDocument(models.Model):
     def reviews_complete(self) -> bool:
         decisions = [r.decision for r in self.reviews.all()]
         return bool(decisions) and all(d == ReviewDecision.APPROVED for d in decisions)
+
+    @transition(field=state, source=DocumentState.IN_REVIEW, target=DocumentState.APPROVED,
+                conditions=[_all_reviews_approved])
+    def approve(self):
+        """R-VISIT-4: every reviewer approved."""
+
+    @transition(field=state, source=DocumentState.APPROVED, target=DocumentState.SENT,
+                conditions=[_all_reviews_approved])
+    def send(self, *, at, by, notice: str):
+        self.sent_at, self.sent_by, self.sent_notice = at, by, notice
+
+    @transition(field=state, source=DocumentState.SENT, target=DocumentState.RECEIVED)
+    def mark_received(self, *, at, notice: str):
+        self.received_at, self.received_notice = at, notice
 
 
 class DocumentReview(models.Model):
@@ -440,7 +462,7 @@ class VisitReminder(models.Model):
 class VisitEvent(EventRecord):
     """An immutable fact about a visit (who, when, what, from, to)."""
 
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("事件"), max_length=24, choices=VisitEventKind.choices)
 
     class Meta(EventRecord.Meta):

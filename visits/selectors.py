@@ -12,13 +12,21 @@ from customers.choices import TIER_RANK, Tier
 from customers.models import Customer
 
 from .choices import UPCOMING_STATES, ParticipantKind, ReminderKind, VisitState
-from .models import AppointmentCall, Visit, VisitParticipant, VisitPolicy, VisitProblem
-
-DEFAULT_CALL_REMINDER_HOURS = 24  # R-VISIT-1, when a tier has no policy row
+from .models import AppointmentCall, Visit, VisitDocument, VisitParticipant, VisitPolicy, VisitProblem
 
 
 def visits() -> QuerySet[Visit]:
     return Visit.objects.select_related("customer", "owner")
+
+
+def problems() -> QuerySet[VisitProblem]:
+    """Problems with what their rows show (owner, ticket)."""
+    return VisitProblem.objects.select_related("owner", "ticket")
+
+
+def documents() -> QuerySet[VisitDocument]:
+    """Documents with what their rows show (author, template, the reviews and their reviewers)."""
+    return VisitDocument.objects.select_related("author", "template").prefetch_related("reviews__reviewer")
 
 
 def visit_list(*, state: str = "", kind: str = "", customer_id: int | None = None, owner_id: int | None = None,
@@ -83,11 +91,23 @@ def agenda(*, start: date | None = None, days: int = 14, owner_id: int | None = 
     return list(by_day.values())
 
 
+# --------------------------------------------------------------------------- policies
+def visit_policies() -> dict[str, VisitPolicy]:
+    """Each tier's visit policy (SPEC §4): its row, or — an administrator removed it — an unsaved policy with the
+    defaults (``VisitPolicy.DEFAULTS`` and the field defaults). The one place the defaults are merged."""
+    rows = {policy.tier: policy for policy in VisitPolicy.objects.all()}
+    return {tier: rows.get(tier) or VisitPolicy(tier=tier, **VisitPolicy.DEFAULTS[Tier(tier)]) for tier in Tier.values}
+
+
+def visit_policy_for(tier: str) -> VisitPolicy:
+    """One tier's visit policy (see ``visit_policies``)."""
+    return VisitPolicy.objects.filter(tier=tier).first() or VisitPolicy(tier=tier, **VisitPolicy.DEFAULTS[Tier(tier)])
+
+
 # --------------------------------------------------------------------------- reminders
 def visits_needing_call_reminder(now: datetime) -> QuerySet[Visit]:
     """R-VISIT-1: planned visits without an appointment call that start within the tier's reminder window."""
-    hours = {tier: DEFAULT_CALL_REMINDER_HOURS for tier in Tier.values}
-    hours.update(VisitPolicy.objects.values_list("tier", "call_reminder_hours"))
+    hours = {tier: policy.call_reminder_hours for tier, policy in visit_policies().items()}
     window = Q()
     for tier, before in hours.items():
         window |= Q(customer__tier=tier, planned_at__lte=now + timedelta(hours=before))
@@ -151,8 +171,7 @@ def coverage_report(now: datetime | None = None) -> list[TierCoverage]:
     """Managers' view of visit coverage (docs/rules.md §4): per tier, the customers whose last done visit (or, never
     visited, their registration) is older than the tier's interval, most overdue first. Two queries."""
     now = now or timezone.now()
-    policies = {tier: values["interval_days"] for tier, values in VisitPolicy.DEFAULTS.items()}
-    policies.update(VisitPolicy.objects.values_list("tier", "interval_days"))
+    policies = {tier: policy.interval_days for tier, policy in visit_policies().items()}
     counts = dict(Customer.objects.values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
     report = {
         tier: TierCoverage(tier=tier, label=str(Tier(tier).label), interval_days=policies.get(tier),

@@ -19,4 +19,4 @@ def propose_fault_review_after_total_outage(sender, *, ticket, transition, **kwa
     """
     if transition == Transition.RESOLVE and ticket.important and ticket.outage == Outage.TOTAL:
         ticket_id = ticket.pk
-        transaction.on_commit(lambda: propose_fault_review(ticket_id), robust=True)
+        transaction.on_commit(lambda: propose_fault_review(ticket_id=ticket_id), robust=True)

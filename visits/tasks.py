@@ -12,5 +12,5 @@ def send_visit_reminders() -> int:
 
 @shared_task(name="visits.tasks.propose_fault_review", ignore_result=True)
 def propose_fault_review(ticket_id: int) -> int | None:
-    visit = services.propose_fault_review(ticket_id)
+    visit = services.propose_fault_review(ticket_id=ticket_id)
     return visit.pk if visit else None

@@ -5,12 +5,9 @@ action's domain error as a message with its HTTP status (the service changed not
 """
 from __future__ import annotations
 
-import functools
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,27 +16,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from supportdesk.core.errors import DomainError
-from tickets.models import FaultTicket
+from supportdesk.core.errors import DomainError, ValidationFailed
+from tickets import selectors as ticket_selectors
+from tickets.views import page
 
 from . import forms, selectors, services
 from .choices import CheckResult, VisitKind, VisitState
-from .models import Visit, VisitDocument, VisitProblem
+from .models import Visit
 
 
 def visits_permission(perm: str):
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(f"visits.{perm}"):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+    """The one page decorator (``tickets.views.page``: log-in, then the check) with a visits permission."""
+    return page(lambda user: user.has_perm(f"visits.{perm}"))
 
 
 # --------------------------------------------------------------------------- lists
@@ -113,12 +101,13 @@ def visit_create(request: HttpRequest) -> HttpResponse:
 
 @visits_permission("change_visit")
 def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = get_object_or_404(Visit.objects.select_related("customer"), pk=pk)
+    visit = get_object_or_404(selectors.visits(), pk=pk)
     initial = {
         "kind": visit.kind, "planned_at": timezone.localtime(visit.planned_at), "place": visit.place,
         "subject": visit.subject, "owner": visit.owner_id, "checklist_template": visit.checklist_template_id,
         "notes": visit.notes, "summary": visit.summary,
         "ticket_numbers": " ".join(visit.tickets.values_list("number", flat=True)),
+        "version": visit.version,
     }
     form = forms.VisitEditForm(request.POST or None, initial=initial, upcoming=visit.is_upcoming)
     status = 200
@@ -133,7 +122,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if "ticket_numbers" in d:
                 changes["ticket_ids"] = d["ticket_numbers"]
             try:
-                services.update_visit(visit_id=visit.pk, by=request.user, **changes)
+                services.update_visit(visit_id=visit.pk, by=request.user, expected_version=d.get("version"), **changes)
             except DomainError as exc:
                 _form_errors(form, exc)
                 status = exc.status_code
@@ -252,10 +241,8 @@ def _problem(request, visit, form):
 
 
 def _link_ticket(request, visit, form):
-    ticket = FaultTicket.objects.filter(number=form.cleaned_data["number"].strip()).first()
+    ticket = ticket_selectors.ticket_by_number(form.cleaned_data["number"].strip())
     if ticket is None:
-        from supportdesk.core.errors import ValidationFailed
-
         raise ValidationFailed.of("number", _("工单不存在"))
     services.link_ticket(visit_id=visit.pk, by=request.user, ticket_id=ticket.pk)
     return _("已关联工单 %(number)s") % {"number": ticket.number}
@@ -324,24 +311,78 @@ def _form_message(form) -> str:
     return _("；").join(parts)
 
 
+def _follow_up(request, problem, form):
+    d = form.cleaned_data
+    services.record_follow_up(problem_id=problem.pk, by=request.user, note=d["note"], close=d["close"],
+                              due_date=d["due_date"])
+    return _("已记录跟进")
+
+
+def _problem_ticket(request, problem, form):
+    ticket = services.raise_problem_ticket(problem_id=problem.pk, by=request.user, **form.cleaned_data)
+    return _("已转为故障工单 %(number)s") % {"number": ticket.number}
+
+
+PROBLEM_ACTIONS = {
+    "follow-up": (forms.FollowUpForm, _follow_up, None),
+    "ticket": (forms.ProblemTicketForm, _problem_ticket, None),
+}
+
+
+def _review(request, document, form):
+    d = form.cleaned_data
+    services.review_document(document_id=document.pk, by=request.user, approve=d["approve"], note=d["note"])
+    return pgettext("review done", "已审核")
+
+
+def _send(request, document, form):
+    services.send_document(document_id=document.pk, by=request.user, notice=form.cleaned_data["notice"])
+    return _("文档已发送")
+
+
+def _received(request, document, form):
+    services.record_document_received(document_id=document.pk, by=request.user, notice=form.cleaned_data["notice"])
+    return _("已登记客户收到")
+
+
+def _revise(request, document, form):
+    services.revise_document(document_id=document.pk, by=request.user, body=form.cleaned_data["body"])
+    return _("已修改，待重新审核")
+
+
+DOCUMENT_ACTIONS = {
+    "review": (forms.ReviewForm, _review, None),
+    "send": (forms.NoticeForm, _send, None),
+    "received": (forms.NoticeForm, _received, None),
+    "revise": (forms.ReviseForm, _revise, None),
+}
+
+
+def _dispatch(request: HttpRequest, *, actions: dict, action: str, target, visit_id: int) -> HttpResponse:
+    """The one way a page action runs: the action's form, then its service; a refusal re-renders the visit
+    page with the message and the form's input kept, with the error's status; success redirects."""
+    if action not in actions:
+        return _refused(request, visit_id, 404, _("未知操作"))
+    form_class, run, name = actions[action]
+    form = form_class(request.POST, auto_id=_auto_id(name)) if name else form_class(request.POST)
+    kept = {name: form} if name else {}
+    if not form.is_valid():
+        return _refused(request, visit_id, 400, _form_message(form), **kept)
+    try:
+        done = run(request, target, form)
+    except DomainError as exc:
+        return _refused(request, visit_id, exc.status_code, _domain_message(exc, form), **kept)
+    messages.success(request, done)
+    return redirect("visits:detail", pk=visit_id)
+
+
 @require_POST
 @visits_permission("change_visit")
 def visit_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    visit = get_object_or_404(Visit, pk=pk)
+    visit = get_object_or_404(selectors.visits(), pk=pk)
     if action == "checklist":
         return _checklist(request, visit)
-    if action not in VISIT_ACTIONS:
-        return _refused(request, visit.pk, 404, _("未知操作"))
-    form_class, run, name = VISIT_ACTIONS[action]
-    form = form_class(request.POST, auto_id=_auto_id(name))
-    if not form.is_valid():
-        return _refused(request, visit.pk, 400, _form_message(form), **{name: form})
-    try:
-        done = run(request, visit, form)
-    except DomainError as exc:
-        return _refused(request, visit.pk, exc.status_code, _domain_message(exc, form), **{name: form})
-    messages.success(request, done)
-    return redirect("visits:detail", pk=visit.pk)
+    return _dispatch(request, actions=VISIT_ACTIONS, action=action, target=visit, visit_id=visit.pk)
 
 
 def _checklist(request: HttpRequest, visit: Visit) -> HttpResponse:
@@ -361,54 +402,12 @@ def _checklist(request: HttpRequest, visit: Visit) -> HttpResponse:
 @require_POST
 @visits_permission("change_visit")
 def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    problem = get_object_or_404(VisitProblem, pk=pk)
-    try:
-        if action == "follow-up":
-            form = forms.FollowUpForm(request.POST)
-            if not form.is_valid():
-                return _refused(request, problem.visit_id, 400, _form_message(form))
-            d = form.cleaned_data
-            services.record_follow_up(problem_id=problem.pk, by=request.user, note=d["note"], close=d["close"],
-                                      due_date=d["due_date"])
-            messages.success(request, _("已记录跟进"))
-        elif action == "ticket":
-            form = forms.ProblemTicketForm(request.POST)
-            if not form.is_valid():
-                return _refused(request, problem.visit_id, 400, _form_message(form))
-            ticket = services.raise_problem_ticket(problem_id=problem.pk, by=request.user, **form.cleaned_data)
-            messages.success(request, _("已转为故障工单 %(number)s") % {"number": ticket.number})
-        else:
-            return _refused(request, problem.visit_id, 404, _("未知操作"))
-    except DomainError as exc:
-        return _refused(request, problem.visit_id, exc.status_code, _domain_message(exc))
-    return redirect("visits:detail", pk=problem.visit_id)
+    problem = get_object_or_404(selectors.problems(), pk=pk)
+    return _dispatch(request, actions=PROBLEM_ACTIONS, action=action, target=problem, visit_id=problem.visit_id)
 
 
 @require_POST
 @visits_permission("change_visit")
 def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    document = get_object_or_404(VisitDocument, pk=pk)
-    form_class = {"review": forms.ReviewForm, "send": forms.NoticeForm, "received": forms.NoticeForm,
-                  "revise": forms.ReviseForm}.get(action)
-    if form_class is None:
-        return _refused(request, document.visit_id, 404, _("未知操作"))
-    form = form_class(request.POST)
-    if not form.is_valid():
-        return _refused(request, document.visit_id, 400, _form_message(form))
-    d = form.cleaned_data
-    try:
-        if action == "review":
-            services.review_document(document_id=document.pk, by=request.user, approve=d["approve"], note=d["note"])
-            messages.success(request, pgettext("review done", "已审核"))
-        elif action == "send":
-            services.send_document(document_id=document.pk, by=request.user, notice=d["notice"])
-            messages.success(request, _("文档已发送"))
-        elif action == "received":
-            services.record_document_received(document_id=document.pk, by=request.user, notice=d["notice"])
-            messages.success(request, _("已登记客户收到"))
-        else:
-            services.revise_document(document_id=document.pk, by=request.user, body=d["body"])
-            messages.success(request, _("已修改，待重新审核"))
-    except DomainError as exc:
-        return _refused(request, document.visit_id, exc.status_code, _domain_message(exc))
-    return redirect("visits:detail", pk=document.visit_id)
+    document = get_object_or_404(selectors.documents(), pk=pk)
+    return _dispatch(request, actions=DOCUMENT_ACTIONS, action=action, target=document, visit_id=document.visit_id)

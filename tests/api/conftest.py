@@ -3,13 +3,12 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
-import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from staff.tokens import issue_client
 from tests import factories as f
-from tickets import services
+from tests.builders import ingest  # noqa: F401 - the API tests' way to open a ticket
 
 _alarm_ids = count(1)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -45,18 +44,6 @@ def alarm_body(circuit_id: str, **overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def ingest(circuit_id: str, *, minutes_ago: int = 5, **overrides):
-    """A real ticket, through ``ingest_alarm`` (dispatched at once when the circuit is known)."""
-    values = dict(
-        alarm_id=f"NMS-S-{next(_alarm_ids):06d}", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
-    )
-    values.update(overrides)
-    # Ingested when raised: an alarm arriving after its deadline escalates at once (R-ESC-1, late ingestion).
-    with time_machine.travel(values["raised_at"], tick=False):
-        return services.ingest_alarm(alarm=services.AlarmIn(**values))
 
 
 @pytest.fixture

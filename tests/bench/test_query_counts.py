@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from supportdesk.core import hooks
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets import services
 from tickets.choices import DeadlineKind, TicketState
 from tickets.models import Deadline, FaultTicket
@@ -20,14 +21,6 @@ pytestmark = pytest.mark.django_db
 
 _ids = count(1)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _alarm_ticket(*, minutes_ago: int, tier: str = "gold") -> FaultTicket:
-    circuit = f.CircuitFactory(customer__tier=tier)
-    return services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id=f"QC-{next(_ids)}", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit.circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
-    )).ticket
 
 
 def _queries(fn) -> int:
@@ -51,7 +44,7 @@ def staffed_rooms():
 def test_idle_sweep_does_a_fixed_number_of_queries_whatever_is_pending(staffed_rooms):
     """R-ESC-1/R-BCAST sweep: with nothing due, 0 or 200 pending deadlines cost the same few queries."""
     empty = _queries(sweep)
-    ticket = _alarm_ticket(minutes_ago=1)
+    ticket = alarm_ticket(minutes_ago=1)
     Deadline.objects.bulk_create([
         Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, sequence=i, due_at=timezone.now() + timedelta(hours=i))
         for i in range(1, 200)
@@ -66,10 +59,10 @@ def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms
     """R-ESC-1: 10 due tickets and 40 due tickets cost the same number of queries per ticket."""
     idle = _queries(sweep)
     for _ in range(10):
-        _alarm_ticket(minutes_ago=61)
+        alarm_ticket(minutes_ago=61)
     ten = _queries(sweep) - idle
     for _ in range(40):
-        _alarm_ticket(minutes_ago=61)
+        alarm_ticket(minutes_ago=61)
     forty = _queries(sweep) - idle
     assert FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).count() == 50
     assert ten % 10 == 0, ten
@@ -80,7 +73,7 @@ def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms
 def _mixed_tickets(n: int) -> None:
     """Tickets of every kind a list shows: dispatched, in joint handling (escalation, broadcast), triage."""
     for i in range(n):
-        ticket = _alarm_ticket(minutes_ago=61 if i % 2 else 5, tier=("diamond", "gold", "normal")[i % 3])
+        ticket = alarm_ticket(minutes_ago=61 if i % 2 else 5, tier=("diamond", "gold", "normal")[i % 3])
         if i % 4 == 0:
             services.ingest_alarm(alarm=services.AlarmIn(
                 alarm_id=f"QC-{next(_ids)}", category="datacom", severity="major", outage="partial",

@@ -4,11 +4,10 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.builders import alarm_ticket
 from tickets.choices import TicketState
 from tickets.models import Broadcast, Escalation, SweepRun
 from tickets.services.escalation import sweep
-
-from .helpers import alarm_ticket
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tickets.health import sweep_is_stale
+from tickets.selectors import sweep_is_stale
 from tickets.services.escalation import sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the checks run on their own connections

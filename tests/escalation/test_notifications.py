@@ -10,10 +10,10 @@ from staff.models import Channel, Delivery, DeliveryStatus
 from staff.notify import send
 from staff.notify.deliver import MAX_ATTEMPTS, deliver, due_deliveries
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets.choices import TicketState
 from tickets.services.escalation import sweep
 
-from .helpers import alarm_ticket
 from .webhook_server import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def test_dispatch_of_an_important_ticket_reaches_every_room_by_inbox_email_and_s
     transport = f.room_engineer("transport")
     support = f.support_engineer()
     with django_capture_on_commit_callbacks(execute=True):
-        ticket = alarm_ticket(tier="gold")
+        ticket = alarm_ticket(tier="gold", minutes_ago=0)
     for user in (transport, support):
         channels = set(Delivery.objects.filter(recipient=user, notification__ticket_number=ticket.number)
                        .values_list("channel", flat=True))
@@ -39,7 +39,7 @@ def test_normal_dispatch_notifies_the_support_duty_engineer(django_capture_on_co
     other = f.support_engineer()
     f.DutyShiftFactory(user=duty, room=f.room(RoomCode.SERVICE_SUPPORT))
     with django_capture_on_commit_callbacks(execute=True):
-        ticket = alarm_ticket(tier="normal", category="datacom")
+        ticket = alarm_ticket(tier="normal", category="datacom", minutes_ago=0)
     assert Delivery.objects.filter(recipient=duty, channel=Channel.INBOX,
                                    notification__ticket_number=ticket.number).exists()
     # the lead room here is the support room itself (R-LEAD), so its members are told too

@@ -6,12 +6,11 @@ import time_machine
 from django.utils import timezone
 
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets import services
 from tickets.choices import DeadlineKind, EscalationKind, TicketState
 from tickets.models import Broadcast, Deadline, Escalation, SweepRun
 from tickets.services.escalation import sweep
-
-from .helpers import alarm_ticket
 
 pytestmark = pytest.mark.django_db
 

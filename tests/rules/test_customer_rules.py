@@ -8,7 +8,7 @@ import time_machine
 
 from supportdesk.core.errors import NotPermitted, ValidationFailed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, fresh
+from tests.builders import alarm_in, fresh
 from tickets import selectors, services
 from tickets.choices import BroadcastKind, DeadlineKind
 from tickets.models import FaultTicket

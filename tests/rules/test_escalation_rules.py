@@ -8,7 +8,7 @@ import time_machine
 from staff.models import Delivery
 from supportdesk.core.errors import NotPermitted, ValidationFailed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, crew, fresh, new_ticket
+from tests.builders import alarm_in, crew, fresh, new_ticket
 from tickets import services
 from tickets.choices import DeadlineKind, EscalationKind, EventKind, TicketState
 from tickets.models import Escalation

@@ -5,7 +5,7 @@ from staff import help as help_service
 from staff.models import HelpRequest, RoomMembership
 from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in
+from tests.builders import alarm_in
 from tickets import services
 
 pytestmark = pytest.mark.django_db

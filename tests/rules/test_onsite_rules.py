@@ -8,7 +8,7 @@ import time_machine
 
 from supportdesk.core.errors import NotPermitted, ValidationFailed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, crew, fresh, snapshot
+from tests.builders import alarm_in, crew, fresh, snapshot
 from tickets import services
 from tickets.choices import EscalationKind, TicketState
 from tickets.services.escalation import sweep

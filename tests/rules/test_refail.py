@@ -7,7 +7,7 @@ import time_machine
 
 from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, fresh
+from tests.builders import alarm_in, fresh
 from tickets import services
 from tickets.choices import DeadlineKind, EventKind, TicketState
 from tickets.services.escalation import sweep

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, fresh
+from tests.builders import alarm_in, fresh
 from tickets import services
 from tickets.choices import TicketState
 from tickets.services.escalation import sweep

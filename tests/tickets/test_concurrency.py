@@ -9,11 +9,10 @@ from django.utils import timezone
 from staff.choices import RoomCode
 from supportdesk.core.errors import Conflict, TransitionNotAllowed
 from tests import factories as f
+from tests.builders import alarm_in, crew, fresh, ticket_in
 from tickets import services
 from tickets.choices import TicketState
 from tickets.models import Alarm, FaultTicket, TicketEvent
-
-from .helpers import alarm_in, crew, fresh, ticket_in
 
 THREADS = 8
 

@@ -8,11 +8,10 @@ from customers.models import EscalationPolicy
 from staff.models import Channel, Delivery
 from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
+from tests.builders import alarm_in, crew, event_count, fresh, ingest, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState
 from tickets.models import Alarm, Deadline, FaultTicket, PhoneNotification, TicketEvent
-
-from .helpers import alarm_in, crew, event_count, fresh, ingest, snapshot, ticket_in
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ from django.utils import timezone
 
 from supportdesk.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from tests import factories as f
+from tests.builders import crew, fresh, ingest, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState
 from tickets.models import Broadcast, Deadline, Escalation, SiteMember, TicketEvent
-
-from .helpers import crew, fresh, ingest, snapshot, ticket_in
 
 pytestmark = pytest.mark.django_db
 

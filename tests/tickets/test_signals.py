@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tests.builders import crew, ticket_in
 from tickets.choices import TicketState
 from tickets.models import TicketEvent
 from tickets.signals import ticket_transitioned
-
-from .helpers import crew, ticket_in
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from supportdesk.core.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from tests.builders import crew, event_count, fresh, new_ticket, release_explanation, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState
 from tickets.models import FaultTicket, TicketEvent
-
-from .helpers import crew, event_count, fresh, new_ticket, release_explanation, snapshot, ticket_in
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from visits.models import DocumentTemplate, Visit
 
 from .helpers import call, plan
 
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 URL = "/api/v1/visits/"
 
@@ -178,3 +179,51 @@ def test_visits_are_in_the_openapi_schema(api):
     assert "/api/v1/visits/{id}/documents/{document_id}/review/" in text
     if paths is not None:
         assert "post" in paths["/api/v1/visits/{id}/problems/"]
+
+
+# --------------------------------------------------------------------------- token scopes
+VISIT_WRITES = [
+    ("post", lambda v: URL),
+    ("patch", lambda v: f"{URL}{v.pk}/"),
+    ("put", lambda v: f"{URL}{v.pk}/"),
+    ("post", lambda v: f"{URL}{v.pk}/confirm/"),
+    ("post", lambda v: f"{URL}{v.pk}/cancel/"),
+    ("post", lambda v: f"{URL}{v.pk}/problems/"),
+    ("post", lambda v: f"{URL}{v.pk}/documents/"),
+]
+
+
+def _token(scopes, acting_user=None) -> APIClient:
+    from staff.models import ApiClient
+    from staff.tokens import issue_client
+
+    client, token = issue_client(name=f"gw-{'-'.join(scopes) or 'none'}", acting_user=acting_user)
+    ApiClient.objects.filter(pk=client.pk).update(scopes=scopes)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api
+
+
+@pytest.mark.parametrize("method, url", VISIT_WRITES)
+def test_a_tickets_token_neither_creates_nor_changes_visits(method, url, eng):
+    """Even acting for a support engineer, a token without ``visits:write`` is refused every visit write."""
+    visit = plan(by=eng)
+    api = _token(["alarms:write", "tickets:read", "tickets:transition", "visits:read"], acting_user=eng)
+    response = getattr(api, method)(url(visit), {}, format="json")
+    assert response.status_code == 403, response.content
+    assert "visits:write" in response.json()["errors"][0]["detail"]
+
+
+def test_a_tickets_token_does_not_read_visits(eng):
+    visit = plan(by=eng)
+    api = _token(["alarms:write", "tickets:read"], acting_user=eng)
+    assert api.get(URL).status_code == 403
+    assert api.get(f"{URL}{visit.pk}/").status_code == 403
+
+
+def test_visits_scopes_let_a_token_read_and_write_as_its_acting_user(eng):
+    visit = plan(by=eng)
+    api = _token(["visits:read", "visits:write"], acting_user=eng)
+    assert api.get(f"{URL}{visit.pk}/").status_code == 200
+    response = api.patch(f"{URL}{visit.pk}/", {"place": "客户分部"}, format="json")
+    assert response.status_code == 200 and response.json()["place"] == "客户分部"

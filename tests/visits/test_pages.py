@@ -13,7 +13,8 @@ from visits.models import DocumentTemplate, Visit
 
 from .helpers import call, plan
 
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 @pytest.fixture

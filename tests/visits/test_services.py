@@ -14,7 +14,8 @@ from visits.models import ChecklistTemplate, DocumentTemplate, Visit, VisitProbl
 
 from .helpers import call, plan
 
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 # --------------------------------------------------------------------------- planning and R-VISIT-1
@@ -349,14 +350,14 @@ def test_propose_fault_review_is_idempotent_and_only_for_important_total_outages
     gold_total = f.TicketFactory(customer__tier="gold", outage="total", resolved_at=timezone.now())
     normal_total = f.TicketFactory(customer__tier="normal", outage="total")
     gold_partial = f.TicketFactory(customer__tier="gold", outage="partial")
-    first = services.propose_fault_review(gold_total.pk)
-    again = services.propose_fault_review(gold_total.pk)
+    first = services.propose_fault_review(ticket_id=gold_total.pk)
+    again = services.propose_fault_review(ticket_id=gold_total.pk)
     assert first is not None and again.pk == first.pk
     assert Visit.objects.filter(proposed_for=gold_total).count() == 1
     assert first.kind == VisitKind.FAULT_REVIEW and list(first.tickets.all()) == [gold_total]
     assert first.planned_at > timezone.now() + timedelta(days=6)
-    assert services.propose_fault_review(normal_total.pk) is None
-    assert services.propose_fault_review(gold_partial.pk) is None
+    assert services.propose_fault_review(ticket_id=normal_total.pk) is None
+    assert services.propose_fault_review(ticket_id=gold_partial.pk) is None
 
 
 def fresh_ticket_needs_lead(ticket) -> bool:

@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets.choices import TicketState
 from tickets.models import Broadcast, Deadline, DialTest, FaultTicket, TicketEvent
 
-from .conftest import alarm
-
-pytestmark = pytest.mark.django_db
+# Dates ("today", due dates, day boundaries) are read from a frozen afternoon clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def queue_numbers(html: str) -> list[str]:
@@ -22,10 +22,10 @@ def queue_numbers(html: str) -> list[str]:
 
 def test_queue_orders_by_tier_then_nearest_deadline(client, operator, django_assert_max_num_queries):
     """R-PRIO: diamond, gold, normal; within a tier the nearest pending deadline first."""
-    normal = alarm(f.CircuitFactory(customer__tier="normal").circuit_id, minutes_ago=170)
-    gold_late = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=5)
-    gold_soon = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)
-    diamond = alarm(f.CircuitFactory(customer__tier="diamond").circuit_id, minutes_ago=1)
+    normal = alarm_ticket(f.CircuitFactory(customer__tier="normal").circuit_id, minutes_ago=170)
+    gold_late = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=5)
+    gold_soon = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)
+    diamond = alarm_ticket(f.CircuitFactory(customer__tier="diamond").circuit_id, minutes_ago=1)
     client.force_login(operator)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("tickets:console-queue"))
@@ -34,8 +34,8 @@ def test_queue_orders_by_tier_then_nearest_deadline(client, operator, django_ass
 
 
 def test_queue_colours_a_deadline_under_15_minutes_and_a_breach(client, operator):
-    soon = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)  # joint deadline in 10 min
-    late = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=30)
+    soon = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=50)  # joint deadline in 10 min
+    late = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=30)
     Deadline.objects.filter(ticket=late, kind="joint_handling").update(breached_at=timezone.now())
     client.force_login(operator)
     html = client.get(reverse("tickets:console-queue")).content.decode()
@@ -110,7 +110,7 @@ def test_engineer_cannot_create_tickets(client, transport_engineer):
 
 def test_triage_matches_an_unknown_circuit_then_dispatches(client, operator):
     """docs/rules.md §3.1: an alarm on an unknown circuit is never dropped; the operator matches it, then R-LEAD."""
-    ticket = alarm("SZ-UNKNOWN-1", category="datacom")
+    ticket = alarm_ticket("SZ-UNKNOWN-1", category="datacom")
     assert ticket.needs_triage and ticket.state == TicketState.NEW
     customer = f.CustomerFactory(tier="diamond")
     client.force_login(operator)
@@ -125,7 +125,7 @@ def test_triage_matches_an_unknown_circuit_then_dispatches(client, operator):
 
 
 def test_triage_with_an_unknown_customer_code_changes_nothing(client, operator):
-    ticket = alarm("SZ-UNKNOWN-3")
+    ticket = alarm_ticket("SZ-UNKNOWN-3")
     client.force_login(operator)
     response = client.post(reverse("tickets:triage", args=[ticket.pk]), {f"t{ticket.pk}-customer": "NO-SUCH"})
     assert response.status_code == 400
@@ -135,7 +135,7 @@ def test_triage_with_an_unknown_customer_code_changes_nothing(client, operator):
 
 
 def test_triage_with_a_foreign_circuit_changes_nothing(client, operator):
-    ticket = alarm("SZ-UNKNOWN-2")
+    ticket = alarm_ticket("SZ-UNKNOWN-2")
     customer = f.CustomerFactory()
     other = f.CircuitFactory()
     client.force_login(operator)
@@ -215,7 +215,7 @@ def test_operator_publishes_a_broadcast_and_everyone_reads_it(client, operator, 
     broadcast = Broadcast.objects.get(ticket=gold_ticket, kind="manual")
     assert broadcast.seq == 2 and broadcast.published_by == operator
     assert "传送网室已出发，预计 30 分钟到达" in broadcast.body and "传送网室已出发" in broadcast.body_en
-    client.force_login(f.vendor_engineer())
+    client.force_login(f.room_engineer("wireless"))
     html = client.get(reverse("tickets:broadcasts")).content.decode()
     assert gold_ticket.number in html and broadcast.body.splitlines()[0] in html
 
@@ -232,7 +232,7 @@ def test_broadcast_on_a_restored_ticket_is_refused_with_409(client, operator, tr
 
 
 def test_cancel_a_false_alarm(client, operator):
-    ticket = alarm("SZ-UNKNOWN-3")
+    ticket = alarm_ticket("SZ-UNKNOWN-3")
     client.force_login(operator)
     client.post(reverse("tickets:action", args=[ticket.pk, "cancel"]), {"reason": "false_alarm"})
     ticket.refresh_from_db()
@@ -254,7 +254,7 @@ def test_unknown_action_is_404(client, operator, gold_ticket):
 
 
 def test_old_ticket_still_dispatched_shows_overdue(client, operator):
-    ticket = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=90)
+    ticket = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=90)
     assert ticket.occurred_at < timezone.now() - timedelta(minutes=60)
     client.force_login(operator)
     html = client.get(reverse("tickets:console-queue")).content.decode()
@@ -282,11 +282,11 @@ def test_triage_rows_share_one_customer_list(client, operator, django_assert_num
 
     f.CustomerFactory.create_batch(3)
     client.force_login(operator)
-    alarm("UNKNOWN-A", alarm_id="U-A")
+    alarm_ticket("UNKNOWN-A", alarm_id="U-A")
     with CaptureQueriesContext(connection) as one:
         assert client.get(reverse("tickets:console")).status_code == 200
     for n in range(4):
-        alarm(f"UNKNOWN-B{n}", alarm_id=f"U-B{n}")
+        alarm_ticket(f"UNKNOWN-B{n}", alarm_id=f"U-B{n}")
     with CaptureQueriesContext(connection) as five:
         page = client.get(reverse("tickets:console")).content.decode()
     assert len(five.captured_queries) == len(one.captured_queries)

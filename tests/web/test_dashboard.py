@@ -7,16 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets import selectors, services
 from tickets.models import Deadline, Escalation, Explanation, SweepRun
 
-from .conftest import alarm
-
-pytestmark = pytest.mark.django_db
+# "today", "this week" and the 7-day series depend on the hour: the clock is frozen in the afternoon.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def breached(tier="gold", hours_ago=3):
-    ticket = alarm(f.CircuitFactory(customer__tier=tier).circuit_id, minutes_ago=hours_ago * 60)
+    ticket = alarm_ticket(f.CircuitFactory(customer__tier=tier).circuit_id, minutes_ago=hours_ago * 60)
     d = Deadline.objects.get(ticket=ticket, kind="joint_handling")
     Deadline.objects.filter(pk=d.pk).update(breached_at=d.due_at)
     return ticket
@@ -32,9 +32,9 @@ def test_dashboard_shows_a_breached_ticket_in_red(client, manager, django_assert
 
 
 def test_dashboard_counts_open_tickets_by_tier_and_state(manager):
-    alarm(f.CircuitFactory(customer__tier="gold").circuit_id)
-    alarm(f.CircuitFactory(customer__tier="gold").circuit_id)
-    alarm(f.CircuitFactory(customer__tier="normal").circuit_id)
+    alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id)
+    alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id)
+    alarm_ticket(f.CircuitFactory(customer__tier="normal").circuit_id)
     counts = selectors.open_counts_by_tier_and_state()
     by_tier = {r["tier"]: r for r in counts["rows"]}
     dispatched = counts["columns"].index("dispatched")
@@ -72,8 +72,8 @@ def test_breaches_today_and_this_week(manager):
 
 def test_tier_figures_median_restore_and_share_of_deadlines_met(transport_engineer):
     """Per tier: tickets, median time to restore, share of deadlines met (from Deadline rows)."""
-    fast = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=30)
-    slow = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=90)
+    fast = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=30)
+    slow = alarm_ticket(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=90)
     for t in (fast, slow):
         services.accept(ticket_id=t.pk, by=transport_engineer)
         services.restore(ticket_id=t.pk, by=transport_engineer, note="恢复")
@@ -87,7 +87,7 @@ def test_tier_figures_median_restore_and_share_of_deadlines_met(transport_engine
 
 def test_series_counts_open_and_breached_tickets():
     breached(hours_ago=3)
-    alarm(f.CircuitFactory(customer__tier="normal").circuit_id, minutes_ago=30)
+    alarm_ticket(f.CircuitFactory(customer__tier="normal").circuit_id, minutes_ago=30)
     series = selectors.open_and_breached_series(days=7, step_hours=6)
     first, last = series.points[0], series.points[-1]
     assert first[1:] == (0, 0)

@@ -8,7 +8,7 @@ from staff.choices import RoomCode
 
 from ..choices import TicketState
 from ..models import FaultTicket
-from .queries import overdue_condition
+from ..selectors import overdue_condition
 
 
 class TicketFilter(django_filters.FilterSet):

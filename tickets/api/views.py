@@ -6,7 +6,6 @@ current state does not allow or a ticket that changed under the caller.
 """
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,11 +19,9 @@ from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
 
-from .. import services
+from .. import selectors, services
 from ..choices import Transition
-from ..models import Alarm, Explanation, FaultTicket, PhoneNotification
-from ..permissions import visible_tickets
-from . import queries
+from ..models import Alarm, FaultTicket
 from .filters import TicketFilter
 from .serializers import (
     AlarmClearIn,
@@ -85,6 +82,10 @@ class ApiView(generics.GenericAPIView):
             return (client.acting_user if client.acting_user_id else None), f"api:{client.name}"
         return self.request.user, "api"
 
+    def ticket(self, pk: int) -> FaultTicket:
+        """The ticket of the path if the caller may see it; 404 otherwise, before the body is read."""
+        return selectors.ticket_for(self.request.user, pk)
+
     def read(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -92,11 +93,7 @@ class ApiView(generics.GenericAPIView):
 
 
 def ticket_body(ticket_id: int) -> dict:
-    return TicketOut(queries.tickets().get(pk=ticket_id)).data
-
-
-def _ticket_or_404(pk: int) -> FaultTicket:
-    return get_object_or_404(FaultTicket.objects.only("pk"), pk=pk)
+    return TicketOut(selectors.api_tickets().get(pk=ticket_id)).data
 
 
 # --------------------------------------------------------------------------- alarms
@@ -182,7 +179,7 @@ class TicketList(ApiView, generics.ListAPIView):
     filterset_class = TicketFilter
 
     def get_queryset(self):
-        return visible_tickets(self.request.user, queries.tickets())
+        return selectors.api_tickets(self.request.user)
 
     @extend_schema(
         operation_id="tickets_list",
@@ -199,7 +196,7 @@ class TicketDetail(ApiView, generics.RetrieveAPIView):
     serializer_class = TicketOut
 
     def get_queryset(self):
-        return visible_tickets(self.request.user, queries.tickets())
+        return selectors.api_tickets(self.request.user)
 
     @extend_schema(operation_id="tickets_retrieve", tags=["tickets"], summary="Read a ticket")
     def get(self, request, *args, **kwargs):
@@ -228,6 +225,7 @@ class TicketTransition(ApiView):
     def post(self, request, pk: int, name: str):
         if name not in services.TRANSITIONS:
             raise exceptions.NotFound(f"Unknown transition {name!r}; one of: {', '.join(services.TRANSITIONS)}.")
+        self.ticket(pk)
         data = self.read(TransitionIn)
         by, via = self.actor()
         kwargs = {"ticket_id": pk, "by": by, "via": via, "expected_version": data["version"]}
@@ -257,6 +255,7 @@ class TicketProgress(ApiView):
         responses={201: ProgressOut, 400: BAD_INPUT, 409: CONFLICT},
     )
     def post(self, request, pk: int):
+        self.ticket(pk)
         data = self.read(ProgressIn)
         by, via = self.actor()
         note = services.add_progress(ticket_id=pk, by=by, text=data["text"], kind=data["kind"],
@@ -276,6 +275,7 @@ class TicketArrivals(ApiView):
         responses={201: ArrivalOut, 400: BAD_INPUT, 409: CONFLICT},
     )
     def post(self, request, pk: int):
+        self.ticket(pk)
         data = self.read(ArrivalIn)
         arrival = services.record_arrival(
             ticket_id=pk, by=request.user, site_kind=data["site_kind"], latitude=data["latitude"],
@@ -291,10 +291,7 @@ class TicketExplanations(ApiView):
                    summary="The ticket's explanations to the customer (R-EXPLAIN)",
                    responses={200: ExplanationOut(many=True)})
     def get(self, request, pk: int):
-        ticket = _ticket_or_404(pk)
-        rows = Explanation.objects.filter(ticket=ticket).select_related(
-            "drafted_by", "reviewed_by", "released_by").order_by("drafted_at", "id")
-        return Response(ExplanationOut(rows, many=True).data)
+        return Response(ExplanationOut(selectors.ticket_explanations(self.ticket(pk)), many=True).data)
 
     @extend_schema(
         operation_id="tickets_explanations_create",
@@ -305,6 +302,7 @@ class TicketExplanations(ApiView):
         responses={201: ExplanationOut, 400: BAD_INPUT, 409: CONFLICT},
     )
     def post(self, request, pk: int):
+        self.ticket(pk)
         data = self.read(ExplanationIn)
         explanation = services.draft_explanation(ticket_id=pk, by=request.user, text=data["text"])
         return Response(ExplanationOut(explanation).data, status=status.HTTP_201_CREATED)
@@ -321,6 +319,7 @@ class ExplanationApprove(ApiView):
         responses={200: ExplanationOut, 400: BAD_INPUT, 409: CONFLICT},
     )
     def post(self, request, pk: int, eid: int):
+        self.ticket(pk)
         data = self.read(ExplanationReviewIn)
         explanation = services.approve_explanation(explanation_id=eid, by=request.user, note=data["note"],
                                                    ticket_id=pk)
@@ -338,6 +337,7 @@ class ExplanationRelease(ApiView):
         responses={200: ExplanationOut, 409: CONFLICT},
     )
     def post(self, request, pk: int, eid: int):
+        self.ticket(pk)
         explanation = services.release_explanation(explanation_id=eid, by=request.user, ticket_id=pk)
         return Response(ExplanationOut(explanation).data)
 
@@ -349,10 +349,7 @@ class TicketPhoneNotifications(ApiView):
                    summary="The phone checklist (R-DISPATCH-IMP): one line per room to call",
                    responses={200: PhoneNotificationOut(many=True)})
     def get(self, request, pk: int):
-        ticket = _ticket_or_404(pk)
-        rows = PhoneNotification.objects.filter(ticket=ticket).select_related("room", "called_by").order_by(
-            "room_id")
-        return Response(PhoneNotificationOut(rows, many=True).data)
+        return Response(PhoneNotificationOut(selectors.ticket_phone_notifications(self.ticket(pk)), many=True).data)
 
     @extend_schema(
         operation_id="tickets_phone_notifications_create",
@@ -363,11 +360,12 @@ class TicketPhoneNotifications(ApiView):
         responses={201: PhoneNotificationOut, 400: BAD_INPUT},
     )
     def post(self, request, pk: int):
+        self.ticket(pk)
         data = self.read(PhoneCallIn)
         by, _ = self.actor()
         row = services.record_phone_call(
             ticket_id=pk, by=by, room_code=data["room"], answered=data["answered"], callee=data["callee"],
             callee_phone=data["callee_phone"], note=data["note"], channel=data["channel"],
         )
-        row = PhoneNotification.objects.select_related("room", "called_by").get(pk=row.pk)
+        row = selectors.ticket_phone_notifications(row.ticket).get(pk=row.pk)
         return Response(PhoneNotificationOut(row).data, status=status.HTTP_201_CREATED)

@@ -13,7 +13,7 @@ from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
 from staff.models import Room, User
-from supportdesk.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
+from supportdesk.core.errors import Conflict, DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 
 from .. import notify
@@ -195,7 +195,7 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
             log.info("ingest race on %s (attempt %s), reading the winner", alarm.alarm_id, attempt + 1)
             continue
         return result
-    raise RuntimeError(f"could not store alarm {alarm.alarm_id} after 5 attempts")
+    raise Conflict(f"could not store alarm {alarm.alarm_id} after 5 attempts; send it again")
 
 
 def _dispatch_at_once(result: IngestResult, *, via: str) -> None:

@@ -20,6 +20,7 @@ from ..choices import (
     DialTestMethod,
     DialTestResult,
     EventKind,
+    PhoneChannel,
     SiteKind,
 )
 from ..models import Arrival, DialTest, FaultTicket, PhoneNotification, PreArrivalCheck, SiteMember
@@ -288,7 +289,7 @@ def record_dial_test(*, ticket_id: int, by: User | None, result: str, detail: st
 
 @transaction.atomic
 def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answered: bool, callee: str = "",
-                      callee_phone: str = "", note: str = "", channel: str = "phone") -> PhoneNotification:
+                      callee_phone: str = "", note: str = "", channel: str = PhoneChannel.PHONE) -> PhoneNotification:
     """R-DISPATCH-IMP: tick a line of the phone checklist (who called whom, when, answered or not)."""
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "phone", ticket)

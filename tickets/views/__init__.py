@@ -4,6 +4,7 @@ Views are thin: they check who may see the page, shape input with a form, call o
 its domain error (``supportdesk.core.errors.DomainError``) as a message with the error's HTTP status. A refused
 action changes nothing because the service refused it inside its transaction.
 """
+from ._common import page
 from .field import mine
 from .manager import dashboard, explanation_release, explanation_review, help_answer
 from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
@@ -11,5 +12,6 @@ from .ticket import available_actions, ticket_action, ticket_detail
 
 __all__ = [
     "available_actions", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
-    "explanation_release", "explanation_review", "help_answer", "home", "mine", "ticket_action", "ticket_detail", "triage",
+    "explanation_release", "explanation_review", "help_answer", "home", "mine", "page", "ticket_action", "ticket_detail",
+    "triage",
 ]

@@ -7,15 +7,19 @@ from collections.abc import Callable
 from django import forms as djforms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from staff.models import User
+from supportdesk.core.errors import NotFound
 from supportdesk.core.hooks import Panel
+
+from .. import selectors
 
 
 # --------------------------------------------------------------------------- who may see which page
@@ -80,3 +84,12 @@ def render_panels(request: HttpRequest, panels: list[Panel]) -> list[str]:
     """The HTML of the panels other apps registered (supportdesk/core/hooks.py), in their order."""
     return [mark_safe(render_to_string(p.template, p.render_context(request), request=request))  # noqa: S308
             for p in panels]
+
+
+def ticket_or_404(request: HttpRequest, pk, *, for_page: bool = False):
+    """The ticket if this person may see it (``selectors.ticket_for``); a hidden ticket is a 404 like a missing
+    one. Every page and page action about a ticket starts here, before reading its form."""
+    try:
+        return selectors.ticket_for_page(request.user, pk) if for_page else selectors.ticket_for(request.user, pk)
+    except NotFound:
+        raise Http404(_("工单不存在")) from None

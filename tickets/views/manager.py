@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +20,7 @@ from ..choices import TicketState
 from ..forms import (
     ReviewExplanationForm,
 )
-from ..models import Explanation
-from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels
+from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels, ticket_or_404
 
 DASHBOARD_LIST_LIMIT = 50
 
@@ -30,7 +28,6 @@ DASHBOARD_LIST_LIMIT = 50
 # --------------------------------------------------------------------------- manager's dashboard
 def _dashboard_context(request) -> dict:
     now = timezone.now()
-    stale_after = timedelta(seconds=getattr(settings, "SWEEP_STALE_AFTER_SECONDS", 300))
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
     series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
     counts = selectors.open_counts_by_tier_and_state()
@@ -51,7 +48,7 @@ def _dashboard_context(request) -> dict:
         "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT, now),
         "help_unanswered": list(help_service.unanswered_for(request.user)[:DASHBOARD_LIST_LIMIT]),
         "chart": _chart(series),
-        "sweep": selectors.last_sweep(stale_after, now),
+        "sweep": selectors.last_sweep(now),
         "explanations": selectors.explanations_awaiting(),
         "review_form": ReviewExplanationForm(),
         "health_warnings": hooks.current_health_warnings(),
@@ -99,7 +96,7 @@ def dashboard(request):
 @require_POST
 def explanation_review(request, pk):
     """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
-    explanation = get_object_or_404(Explanation, pk=pk)
+    explanation = _explanation_or_404(request, pk)
     form = ReviewExplanationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -122,7 +119,7 @@ def explanation_review(request, pk):
 @require_POST
 def explanation_release(request, pk):
     """R-EXPLAIN: only an approved explanation is released to the customer."""
-    explanation = get_object_or_404(Explanation, pk=pk)
+    explanation = _explanation_or_404(request, pk)
     try:
         services.release_explanation(explanation_id=explanation.pk, by=request.user)
     except DomainError as err:
@@ -143,6 +140,15 @@ def help_answer(request, pk):
         return _back_with_error(request, err.status_code)
     messages.success(request, _("已答复"))
     return redirect(_next_url(request, reverse("tickets:dashboard")))
+
+
+def _explanation_or_404(request, pk):
+    """The explanation, if it exists and this person may see its ticket (``selectors.ticket_for``)."""
+    explanation = selectors.explanation(pk)
+    if explanation is None:
+        raise Http404(pk)
+    ticket_or_404(request, explanation.ticket_id)
+    return explanation
 
 
 def _back_with_error(request, status: int) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,6 @@ from ..forms import (
     MatchCustomerForm,
     customer_label,
 )
-from ..models import FaultTicket
 from ._common import (
     _form_errors,
     _next_url,
@@ -30,6 +29,7 @@ from ._common import (
     is_staff_reader,
     page,
     render_panels,
+    ticket_or_404,
 )
 
 
@@ -124,7 +124,7 @@ def create_ticket(request):
 @require_POST
 def triage(request, pk):
     """Triage an unmatched alarm: match the customer (its tier's policy applies), then dispatch (R-LEAD)."""
-    ticket = get_object_or_404(FaultTicket, pk=pk)
+    ticket = ticket_or_404(request, pk)
     form = MatchCustomerForm(request.POST, prefix=f"t{pk}")
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -148,7 +148,7 @@ def triage(request, pk):
 @require_GET
 def broadcasts(request):
     """Every status broadcast (R-BCAST), newest first."""
-    qs = selectors.recent_broadcasts()
+    qs = selectors.recent_broadcasts(request.user)
     number = request.GET.get("ticket", "").strip()
     if number:
         qs = qs.filter(ticket__number__icontains=number)

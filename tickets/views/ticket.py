@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django import forms as djforms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,15 @@ from staff.models import HelpRequest, User
 from supportdesk.core.errors import DomainError
 
 from .. import selectors, services
-from ..choices import ACTIVE_FAULT_STATES, OPEN_STATES, ContactChannel, ExplanationState, SiteKind, TicketState
+from ..choices import (
+    ACTIVE_FAULT_STATES,
+    OPEN_STATES,
+    ContactChannel,
+    ExplanationState,
+    PhoneChannel,
+    SiteKind,
+    TicketState,
+)
 from ..forms import (
     AddJointRoomForm,
     ArrivalForm,
@@ -41,9 +48,9 @@ from ..forms import (
     SiteLeadForm,
 )
 from ..models import FaultTicket, PreArrivalCheck
-from ..permissions import can, visible_tickets
+from ..permissions import can
 from ..services.onsite import site_with_position
-from ._common import _form_errors, _next_url, is_staff_reader, page
+from ._common import _form_errors, _next_url, is_staff_reader, page, ticket_or_404
 from .field import _now_ctx
 
 
@@ -189,7 +196,7 @@ def _run_phone(request, ticket, data):
     row = services.record_phone_call(ticket_id=ticket.pk, by=request.user, room_code=data["room_code"],
                                      answered=data["answered"], callee=data["callee"],
                                      callee_phone=data["callee_phone"], note=data["note"],
-                                     channel=data["channel"] or "phone")
+                                     channel=data["channel"] or PhoneChannel.PHONE)
     if row.answered:
         return _("%(room)s：%(who)s 已接听") % {"room": row.room, "who": row.callee}
     return _("%(room)s：未接通（第 %(n)d 次）") % {"room": row.room, "n": row.attempts}
@@ -309,16 +316,7 @@ def available_actions(user, ticket: FaultTicket) -> list[Action]:
 
 
 def _site_lead_people(ticket: FaultTicket) -> list[User]:
-    """Who may be named on-site lead: people of the involved rooms and the support room, the vendor's engineers."""
-    room_ids = {i.room_id for i in ticket.involvements.all()}
-    if ticket.lead_room_id:
-        room_ids.add(ticket.lead_room_id)
-    qs = User.objects.filter(is_active=True).filter(
-        Q(memberships__room_id__in=room_ids) | Q(memberships__room__code=RoomCode.SERVICE_SUPPORT)
-    )
-    if ticket.vendor_id:
-        qs = qs | User.objects.filter(is_active=True, vendor_id=ticket.vendor_id)
-    return list(qs.distinct().order_by("username")[:200])
+    return selectors.site_lead_candidates(ticket)
 
 
 def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[tuple[Action, djforms.Form]]:
@@ -329,8 +327,8 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
         if action.form is SiteLeadForm:
             form = SiteLeadForm(people=_site_lead_people(ticket), initial={"user": request.user.pk}, auto_id=auto_id)
         elif action.form is PreArrivalForm:
-            contact = ticket.customer.contacts.filter(is_technical=True).first() if ticket.customer_id else None
-            existing = ticket.pre_arrival_checks.filter(engineer=request.user).first()
+            contact = selectors.technical_contact(ticket)
+            existing = selectors.pre_arrival_check_of(ticket, request.user)
             initial = {"contact_name": contact.name if contact else "", "contact_phone": contact.phone if contact else ""}
             if existing:
                 initial.update({f: getattr(existing, f) for f in PreArrivalForm.base_fields if hasattr(existing, f)})
@@ -351,7 +349,7 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
 
 def _ticket_context(request, ticket: FaultTicket) -> dict:
     user = request.user
-    my_arrival = ticket.arrivals.filter(user=user, round=ticket.round).first()
+    my_arrival = selectors.arrival_of(ticket, user)
     actions = [a for a in available_actions(user, ticket) if not (a.name == "arrival" and my_arrival)]
     action_names = {a.name for a in actions}
     deadlines = list(ticket.deadlines.order_by("due_at"))
@@ -384,30 +382,21 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
 @page(is_staff_reader)
 @require_GET
 def ticket_detail(request, pk):
-    if not visible_tickets(request.user, FaultTicket.objects.filter(pk=pk)).exists():
-        raise Http404(_("工单不存在"))
-    ticket = _get_ticket(pk)
+    ticket = _get_ticket(request, pk)
     return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
 
 
-def _get_ticket(pk) -> FaultTicket:
-    try:
-        return selectors.ticket_for_page(pk)
-    except FaultTicket.DoesNotExist:
-        from django.http import Http404
-
-        raise Http404(_("工单不存在")) from None
+def _get_ticket(request, pk) -> FaultTicket:
+    return ticket_or_404(request, pk, for_page=True)
 
 
 @page(is_staff_reader)
 @require_POST
 def ticket_action(request, pk, action):
     """One action of the ticket page: validate the form, call the service, show the domain error if refused."""
-    ticket = _get_ticket(pk)
+    ticket = _get_ticket(request, pk)  # before the form: a hidden ticket answers 404, not a form error
     spec = ACTIONS.get(action)
     if spec is None:
-        from django.http import Http404
-
         raise Http404(action)
     if spec.form is SiteLeadForm:
         form = SiteLeadForm(request.POST, people=_site_lead_people(ticket))
@@ -420,7 +409,7 @@ def ticket_action(request, pk, action):
         message = spec.run(request, ticket, form.cleaned_data)
     except DomainError as err:
         messages.error(request, err.message)
-        ticket = _get_ticket(pk)
+        ticket = _get_ticket(request, pk)
         return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket),
                       status=err.status_code)
     messages.success(request, message)

@@ -114,8 +114,8 @@ class VisitListOut(serializers.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["id", "number", "state", "kind", "customer", "subject", "planned_at", "actual_at", "place",
-                  "owner"]
+        fields = ["id", "number", "state", "version", "kind", "customer", "subject", "planned_at", "actual_at",
+                  "place", "owner"]
 
 
 class VisitOut(VisitListOut):
@@ -177,9 +177,11 @@ class VisitUpdateIn(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True)
     checklist_template = serializers.IntegerField(required=False, allow_null=True)
     tickets = serializers.ListField(child=serializers.IntegerField(), required=False)
+    version = serializers.IntegerField(required=False, help_text="The version you read: 409 if the visit changed since")
 
     def changes(self) -> dict:
-        renamed = {"owner": "owner_id", "checklist_template": "checklist_template_id", "tickets": "ticket_ids"}
+        renamed = {"owner": "owner_id", "checklist_template": "checklist_template_id", "tickets": "ticket_ids",
+                   "version": "expected_version"}
         return {renamed.get(k, k): v for k, v in self.validated_data.items()}
 
 

@@ -10,21 +10,21 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from supportdesk.core.api.authentication import API_AUTHENTICATION
-from supportdesk.core.api.exceptions import to_api_exception
-from supportdesk.core.errors import DomainError
+from staff.models import ApiScope
+from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 
 from .. import selectors, services
 from ..choices import VisitKind, VisitState
-from ..models import VisitDocument, VisitProblem
 from . import serializers as s
 
 TAG = ["visits"]
 
 
 class VisitAccess(BasePermission):
-    """Read with ``visits.view_visit``, create with ``visits.add_visit``, everything else ``visits.change_visit``
-    (support engineers and managers write; managers and centre leaders read). The services check again."""
+    """An API client is held to its token's scopes: ``visits:read`` reads, ``visits:write`` plans, changes and
+    records visits (a ``tickets:*`` token does neither). A person reads with ``visits.view_visit``, creates with
+    ``visits.add_visit``, does everything else with ``visits.change_visit`` (support engineers and managers
+    write; managers and centre leaders read). The services check again."""
 
     message = "You may not do this with visits."
 
@@ -32,6 +32,13 @@ class VisitAccess(BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False
+        client = api_client(request)
+        if client is not None:
+            scope = ApiScope.VISITS_READ if request.method in SAFE_METHODS else ApiScope.VISITS_WRITE
+            if not client.has_scope(scope):
+                self.message = f"This API client lacks the scope '{scope}'."
+                return False
+            return True
         if request.method in SAFE_METHODS:
             return user.has_perm("visits.view_visit")
         if getattr(view, "action", None) == "create":
@@ -67,11 +74,6 @@ class VisitViewSet(viewsets.ViewSet):
     authentication_classes = API_AUTHENTICATION
     permission_classes = [VisitAccess]
     lookup_value_regex = r"\d+"
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DomainError):
-            exc = to_api_exception(exc)
-        return super().handle_exception(exc)
 
     def _detail(self, pk, status_code=status.HTTP_200_OK) -> Response:
         return Response(s.VisitOut(selectors.visit_detail(pk)).data, status=status_code)
@@ -190,7 +192,7 @@ class VisitViewSet(viewsets.ViewSet):
     def problems(self, request, pk=None):
         visit = self._get(pk)
         if request.method == "GET":
-            qs = VisitProblem.objects.filter(visit=visit).select_related("owner", "ticket")
+            qs = selectors.problems().filter(visit=visit)
             return Response(s.ProblemOut(qs, many=True).data)
         data = _valid(s.ProblemIn, request)
         problem = services.add_problem(
@@ -204,7 +206,7 @@ class VisitViewSet(viewsets.ViewSet):
                    responses=s.ProblemOut)
     @action(detail=True, methods=["post"], url_path=r"problems/(?P<problem_id>\d+)/follow-up")
     def problem_follow_up(self, request, pk=None, problem_id=None):
-        problem = get_object_or_404(VisitProblem, pk=problem_id, visit_id=pk)
+        problem = get_object_or_404(selectors.problems(), pk=problem_id, visit_id=pk)
         data = _valid(s.FollowUpIn, request)
         problem = services.record_follow_up(problem_id=problem.pk, by=_by(request), note=data["note"],
                                             close=data["close"], due_date=data["due_date"], owner_id=data["owner"])
@@ -214,10 +216,10 @@ class VisitViewSet(viewsets.ViewSet):
                    request=s.ProblemTicketIn, responses={201: s.ProblemOut})
     @action(detail=True, methods=["post"], url_path=r"problems/(?P<problem_id>\d+)/ticket")
     def problem_ticket(self, request, pk=None, problem_id=None):
-        problem = get_object_or_404(VisitProblem, pk=problem_id, visit_id=pk)
+        problem = get_object_or_404(selectors.problems(), pk=problem_id, visit_id=pk)
         data = _valid(s.ProblemTicketIn, request)
         services.raise_problem_ticket(problem_id=problem.pk, by=_by(request), **data)
-        problem = VisitProblem.objects.select_related("owner", "ticket").get(pk=problem.pk)
+        problem = selectors.problems().get(pk=problem.pk)
         return Response(s.ProblemOut(problem).data, status=status.HTTP_201_CREATED)
 
     # ---- documents (R-VISIT-4)
@@ -228,46 +230,43 @@ class VisitViewSet(viewsets.ViewSet):
     def documents(self, request, pk=None):
         visit = self._get(pk)
         if request.method == "GET":
-            qs = _documents().filter(visit=visit)
+            qs = selectors.documents().filter(visit=visit)
             return Response(s.DocumentOut(qs, many=True).data)
         data = _valid(s.DocumentIn, request)
         document = services.create_document(
             visit_id=visit.pk, by=_by(request), kind=data["kind"], title=data["title"],
             template_id=data["template"], body=data["body"], reviewer_ids=data["reviewers"],
         )
-        return Response(s.DocumentOut(_documents().get(pk=document.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(s.DocumentOut(selectors.documents().get(pk=document.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(tags=TAG, summary="R-VISIT-4: a reviewer approves or returns the document", request=s.ReviewIn,
                    responses=s.DocumentOut)
     @action(detail=True, methods=["post"], url_path=r"documents/(?P<document_id>\d+)/review")
     def document_review(self, request, pk=None, document_id=None):
-        document = get_object_or_404(VisitDocument, pk=document_id, visit_id=pk)
+        document = get_object_or_404(selectors.documents(), pk=document_id, visit_id=pk)
         data = _valid(s.ReviewIn, request)
         services.review_document(document_id=document.pk, by=_by(request), approve=data["approve"],
                                  note=data["note"])
-        return Response(s.DocumentOut(_documents().get(pk=document.pk)).data)
+        return Response(s.DocumentOut(selectors.documents().get(pk=document.pk)).data)
 
     @extend_schema(tags=TAG, summary="R-VISIT-4: send the reviewed document; record how the customer was told",
                    request=s.NoticeIn, responses=s.DocumentOut)
     @action(detail=True, methods=["post"], url_path=r"documents/(?P<document_id>\d+)/send")
     def document_send(self, request, pk=None, document_id=None):
-        document = get_object_or_404(VisitDocument, pk=document_id, visit_id=pk)
+        document = get_object_or_404(selectors.documents(), pk=document_id, visit_id=pk)
         data = _valid(s.NoticeIn, request)
         services.send_document(document_id=document.pk, by=_by(request), notice=data["notice"])
-        return Response(s.DocumentOut(_documents().get(pk=document.pk)).data)
+        return Response(s.DocumentOut(selectors.documents().get(pk=document.pk)).data)
 
     @extend_schema(tags=TAG, summary="R-VISIT-4: record the customer's receipt", request=s.NoticeIn,
                    responses=s.DocumentOut)
     @action(detail=True, methods=["post"], url_path=r"documents/(?P<document_id>\d+)/received")
     def document_received(self, request, pk=None, document_id=None):
-        document = get_object_or_404(VisitDocument, pk=document_id, visit_id=pk)
+        document = get_object_or_404(selectors.documents(), pk=document_id, visit_id=pk)
         data = _valid(s.NoticeIn, request)
         services.record_document_received(document_id=document.pk, by=_by(request), notice=data["notice"])
-        return Response(s.DocumentOut(_documents().get(pk=document.pk)).data)
+        return Response(s.DocumentOut(selectors.documents().get(pk=document.pk)).data)
 
-
-def _documents():
-    return VisitDocument.objects.select_related("author", "template").prefetch_related("reviews__reviewer")
 
 
 def _valid(serializer_class, request) -> dict:

@@ -5,7 +5,7 @@ refuses with a domain error from ``supportdesk.core.errors`` (``ValidationFailed
 ``TransitionNotAllowed`` / ``Conflict`` 409) and writes one immutable ``VisitEvent`` per change of a visit.
 """
 
-from ._common import ensure_may, policy_for
+from ._common import ensure_may
 from .correspondence import (
     acknowledge_incoming_document,
     register_incoming_document,
@@ -44,7 +44,6 @@ __all__ = [
     "create_visit",
     "ensure_may",
     "link_ticket",
-    "policy_for",
     "propose_fault_review",
     "raise_problem_ticket",
     "record_document_received",

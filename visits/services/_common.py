@@ -8,10 +8,9 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.choices import Tier
 from staff.models import User
 from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
-from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event
+from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event, save_versioned
 
 from ..choices import (
     VisitState,
@@ -19,7 +18,6 @@ from ..choices import (
 from ..models import (
     Visit,
     VisitEvent,
-    VisitPolicy,
 )
 
 log = logging.getLogger(__name__)
@@ -28,14 +26,25 @@ MAX_REVIEWERS = 2
 
 
 # --------------------------------------------------------------------------- plumbing
-def ensure_may(user: User | None, perm: str) -> None:
-    """``by=None`` is the system itself; people need the visits permission (staff/roles.py)."""
+def ensure_may(user: User | None, perm: str, visit: Visit | None = None) -> None:
+    """``by=None`` is the system itself; people need the visits permission (staff/roles.py). Services call it
+    after locking the visit, with it, so a missing visit is a 404 whoever asks (as for tickets)."""
     if user is not None:
         ensure_perm(user, f"visits.{perm}", message=_("%(who)s 没有权限：%(perm)s") % {"who": user.get_username(), "perm": perm})
 
 
-def _lock(visit_id: int) -> Visit:
-    return lock_row(Visit.objects.select_related("customer"), visit_id, not_found=_("拜访 %(id)s 不存在") % {"id": visit_id})
+def _lock(visit_id: int, *, expected_version: int | None = None) -> Visit:
+    """Lock the visit for this transaction; refuse a caller who saw an older version (two people editing)."""
+    return lock_row(
+        Visit.objects.select_related("customer"), visit_id, expected_version=expected_version,
+        not_found=_("拜访 %(id)s 不存在") % {"id": visit_id},
+        conflict=_("拜访 {obj.number} 已被他人修改（当前版本 {version}，您看到的是 {expected}），请刷新后再改"),
+    )
+
+
+def _save(visit: Visit, *fields: str) -> None:
+    """Save the locked visit and bump its version."""
+    save_versioned(visit, *fields)
 
 
 def _record(
@@ -94,14 +103,6 @@ def _require_upcoming(visit: Visit, what: str) -> None:
 def _require_not_cancelled(visit: Visit, what: str) -> None:
     if visit.state == VisitState.CANCELLED:
         raise TransitionNotAllowed(_("拜访 %(number)s 已取消，不能%(what)s") % {"number": visit.number, "what": what})
-
-
-def policy_for(tier: str) -> VisitPolicy:
-    """The tier's visit policy; the docs/rules.md §4 defaults if an administrator removed the row."""
-    policy = VisitPolicy.objects.filter(tier=tier).first()
-    if policy is None:
-        policy, _created = VisitPolicy.objects.get_or_create(tier=tier, defaults=VisitPolicy.DEFAULTS[Tier(tier)])
-    return policy
 
 
 def _number(visit: Visit) -> str:

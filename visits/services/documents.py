@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from staff.models import User
 from supportdesk.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
@@ -41,8 +42,8 @@ def create_document(
 ) -> VisitDocument:
     """R-VISIT-4: a document for the customer on the standard template, with one or two reviewers who are
     not its author."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("增加文档"))
     errors: dict[str, list[str]] = {}
     if by is None:
@@ -99,8 +100,8 @@ def _lock_document(document_id: int) -> VisitDocument:
 def review_document(*, document_id: int, by: User, approve: bool, note: str = "") -> DocumentReview:
     """R-VISIT-4: an assigned reviewer (never the author) approves the document or returns it with a note.
     Once every reviewer approved, it may be sent."""
-    ensure_may(by, "change_visit")
     document = _lock_document(document_id)
+    ensure_may(by, "change_visit", document.visit)
     if by is not None and by.pk == document.author_id:
         raise NotPermitted(_("R-VISIT-4：撰写人不能审核自己的文档"))
     review = document.reviews.filter(reviewer=by).first() if by is not None else None
@@ -117,8 +118,8 @@ def review_document(*, document_id: int, by: User, approve: bool, note: str = ""
     review.decision = ReviewDecision.APPROVED if approve else ReviewDecision.RETURNED
     review.note, review.decided_at = note[:300], timezone.now()
     review.save()
-    if document.reviews_complete:
-        document.state = DocumentState.APPROVED
+    if can_proceed(document.approve):
+        document.approve()
         document.save(update_fields=["state"])
     _record(
         document.visit,
@@ -133,8 +134,8 @@ def review_document(*, document_id: int, by: User, approve: bool, note: str = ""
 @transaction.atomic
 def revise_document(*, document_id: int, by: User, body: str, title: str = "") -> VisitDocument:
     """The author revises a returned document; every reviewer reviews it again."""
-    ensure_may(by, "change_visit")
     document = _lock_document(document_id)
+    ensure_may(by, "change_visit", document.visit)
     if by is None or by.pk != document.author_id:
         raise NotPermitted(_("只有撰写人可以修改文档"))
     if document.state != DocumentState.IN_REVIEW:
@@ -152,8 +153,8 @@ def revise_document(*, document_id: int, by: User, body: str, title: str = "") -
 @transaction.atomic
 def send_document(*, document_id: int, by: User | None, notice: str, at: datetime | None = None) -> VisitDocument:
     """R-VISIT-4: a document goes to the customer only after its reviews; the customer is told it was sent."""
-    ensure_may(by, "change_visit")
     document = _lock_document(document_id)
+    ensure_may(by, "change_visit", document.visit)
     if document.state in (DocumentState.SENT, DocumentState.RECEIVED):
         raise TransitionNotAllowed(_("文档“%(title)s”已发送") % {"title": document.title})
     if document.state != DocumentState.APPROVED or not document.reviews_complete:
@@ -163,8 +164,7 @@ def send_document(*, document_id: int, by: User | None, notice: str, at: datetim
     notice = _text(notice)
     if not notice:
         raise ValidationFailed.of("notice", _("R-VISIT-4：须记录如何告知客户文档已发送"))
-    document.state, document.sent_at, document.sent_by = DocumentState.SENT, at or timezone.now(), by
-    document.sent_notice = notice[:300]
+    document.send(at=at or timezone.now(), by=by, notice=notice[:300])
     document.save(update_fields=["state", "sent_at", "sent_by", "sent_notice"])
     _record(
         document.visit,
@@ -179,8 +179,8 @@ def send_document(*, document_id: int, by: User | None, notice: str, at: datetim
 @transaction.atomic
 def record_document_received(*, document_id: int, by: User | None, notice: str, at: datetime | None = None) -> VisitDocument:
     """R-VISIT-4: the customer confirmed receipt (who, how)."""
-    ensure_may(by, "change_visit")
     document = _lock_document(document_id)
+    ensure_may(by, "change_visit", document.visit)
     if document.state != DocumentState.SENT:
         raise TransitionNotAllowed(
             _("文档“%(title)s”当前%(state)s，不能登记客户收到") % {"title": document.title, "state": document.get_state_display()}
@@ -192,7 +192,7 @@ def record_document_received(*, document_id: int, by: User | None, notice: str, 
     at = at or timezone.now()
     _aware(at, "received_at", errors, not_future=True)
     _fail(errors)
-    document.state, document.received_at, document.received_notice = DocumentState.RECEIVED, at, notice[:300]
+    document.mark_received(at=at, notice=notice[:300])
     document.save(update_fields=["state", "received_at", "received_notice"])
     _record(
         document.visit,

@@ -25,13 +25,13 @@ from ..models import (
     Visit,
     VisitReminder,
 )
+from ..selectors import visit_policy_for
 from ._common import (
     _fail,
     _lock,
     _number,
     _record,
     ensure_may,
-    policy_for,
 )
 from .planning import _tickets_of
 
@@ -40,8 +40,8 @@ from .planning import _tickets_of
 @transaction.atomic
 def link_ticket(*, visit_id: int, by: User | None, ticket_id: int) -> Visit:
     """A fault-review visit names the customer's tickets it reviews."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     errors: dict[str, list[str]] = {}
     tickets = _tickets_of(visit.customer, visit.kind, [ticket_id], errors)
     _fail(errors)
@@ -50,7 +50,7 @@ def link_ticket(*, visit_id: int, by: User | None, ticket_id: int) -> Visit:
     return visit
 
 
-def propose_fault_review(ticket_id: int, *, at: datetime | None = None) -> Visit | None:
+def propose_fault_review(*, ticket_id: int, at: datetime | None = None) -> Visit | None:
     """After an important customer's total-outage ticket is resolved, propose a fault-review visit.
 
     Idempotent: one proposal per ticket (a unique one-to-one, read back if another call won the race).
@@ -63,7 +63,7 @@ def propose_fault_review(ticket_id: int, *, at: datetime | None = None) -> Visit
     if existing is not None:
         return existing
     at = at or timezone.now()
-    policy = policy_for(ticket.customer.tier)
+    policy = visit_policy_for(ticket.customer.tier)
     day = timezone.localtime(ticket.resolved_at or at).date() + timedelta(days=policy.fault_review_within_days)
     planned_at = timezone.make_aware(datetime.combine(day, time(10, 0)))
     owner = ticket.site_lead or duty_engineer(RoomCode.SERVICE_SUPPORT, at)

@@ -43,6 +43,7 @@ from ._common import (
     _record,
     _require_not_cancelled,
     _require_upcoming,
+    _save,
     _text,
     _user,
     ensure_may,
@@ -144,11 +145,40 @@ _EDITABLE_UPCOMING = {"subject", "planned_at", "place", "owner_id", "notes", "ch
 _EDITABLE_ALWAYS = {"notes", "summary"}
 
 
+class _Unchanged:
+    def __repr__(self):
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()  # a field the caller does not change
+
+
 @transaction.atomic
-def update_visit(*, visit_id: int, by: User | None, **changes) -> Visit:
-    """Change a visit's plan while it is ahead of us; afterwards only the notes and the summary."""
-    ensure_may(by, "change_visit")
-    visit = _lock(visit_id)
+def update_visit(
+    *,
+    visit_id: int,
+    by: User | None,
+    expected_version: int | None = None,
+    kind=UNCHANGED,
+    subject=UNCHANGED,
+    planned_at=UNCHANGED,
+    place=UNCHANGED,
+    owner_id=UNCHANGED,
+    checklist_template_id=UNCHANGED,
+    notes=UNCHANGED,
+    summary=UNCHANGED,
+    ticket_ids=UNCHANGED,
+) -> Visit:
+    """Change a visit's plan while it is ahead of us; afterwards only the notes and the summary.
+
+    Only the fields given change. ``expected_version`` (the version the editor saw) refuses the change with
+    ``Conflict`` when someone else changed the visit in between.
+    """
+    given = dict(kind=kind, subject=subject, planned_at=planned_at, place=place, owner_id=owner_id,
+                 checklist_template_id=checklist_template_id, notes=notes, summary=summary, ticket_ids=ticket_ids)
+    changes = {name: value for name, value in given.items() if value is not UNCHANGED}
+    visit = _lock(visit_id, expected_version=expected_version)
+    ensure_may(by, "change_visit", visit)
     allowed = _EDITABLE_UPCOMING | _EDITABLE_ALWAYS if visit.is_upcoming else _EDITABLE_ALWAYS
     refused = sorted(set(changes) - allowed - {"ticket_ids"})
     if refused:
@@ -177,7 +207,7 @@ def update_visit(*, visit_id: int, by: User | None, **changes) -> Visit:
             changes[name] = _text(changes[name])
     for name, value in changes.items():
         setattr(visit, name, value)
-    visit.save()
+    _save(visit)
     if tickets is not None:
         visit.tickets.set(tickets)
         changes["tickets"] = [t.number for t in tickets]
@@ -196,8 +226,8 @@ def add_participant(
 ) -> VisitParticipant:
     """R-VISIT-2: our support-room staff, virtual-team members from other rooms, and vendor engineers —
     a vendor engineer only under a named lead who is one of our own staff on this visit."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("增加参加人员"))
     return _add_participant(visit, by=by, user_id=user_id, kind=kind, lead_id=lead_id)
 
@@ -257,11 +287,11 @@ def _add_participant(visit: Visit, *, by, user_id, kind="", lead_id=None) -> Vis
 @transaction.atomic
 def remove_participant(*, participant_id: int, by: User | None) -> None:
     """Take someone off the visit; a lead still leading vendor engineers stays until they are removed."""
-    ensure_may(by, "change_visit")
     participant = VisitParticipant.objects.select_related("visit", "user").filter(pk=participant_id).first()
     if participant is None:
         raise NotFound(_("参加人员 %(id)s 不存在") % {"id": participant_id})
     visit = _lock(participant.visit_id)
+    ensure_may(by, "change_visit", visit)
     if visit.participants.filter(lead=participant.user).exists():
         raise ValidationFailed.of("lead", _("R-VISIT-2：%(user)s 仍带领代维人员，请先移除代维人员") % {"user": participant.user})
     participant.delete()
@@ -273,8 +303,8 @@ def add_customer_participant(
     *, visit_id: int, by: User | None, name: str, title: str = "", phone: str = ""
 ) -> CustomerParticipant:
     """R-VISIT-2: the customer's people (name, title, phone)."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("增加参加人员"))
     cp = _add_customer_participant(visit, name=name, title=title, phone=phone)
     _record(visit, kind=VisitEventKind.PARTICIPANT, by=by, note=str(cp), data={"customer_participant": cp.name})
@@ -309,8 +339,8 @@ def confirm_visit(
 
     A call on a visit that is already confirmed reschedules it to the newly confirmed time and place.
     """
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_upcoming(visit, _("预约"))
     errors: dict[str, list[str]] = {}
     called_at = called_at or timezone.now()
@@ -356,7 +386,7 @@ def confirm_visit(
         visit.confirm(planned_at=confirmed_time, place=call.confirmed_place)
     else:
         visit.planned_at, visit.place = confirmed_time, call.confirmed_place
-    visit.save()
+    _save(visit)
     _record(
         visit,
         kind=VisitEventKind.CONFIRM,
@@ -378,8 +408,8 @@ def confirm_visit(
 def complete_visit(*, visit_id: int, by: User | None, actual_at: datetime | None = None, summary: str = "") -> Visit:
     """Mark the visit done. R-VISIT-1: not without the appointment call; a routine inspection needs every
     checklist item filled in."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     if not can_proceed(visit.complete, check_conditions=False):
         raise TransitionNotAllowed(
             _("拜访 %(number)s 已%(state)s，不能标记为完成") % {"number": visit.number, "state": visit.get_state_display()}
@@ -398,22 +428,22 @@ def complete_visit(*, visit_id: int, by: User | None, actual_at: datetime | None
     _fail(errors)
     from_state = visit.state
     visit.complete(at=actual_at, summary=_text(summary))
-    visit.save()
+    _save(visit)
     _record(visit, kind=VisitEventKind.COMPLETE, by=by, from_state=from_state, to_state=visit.state, note=visit.summary)
     return visit
 
 
 @transaction.atomic
 def cancel_visit(*, visit_id: int, by: User | None, reason: str) -> Visit:
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_upcoming(visit, _("取消"))
     reason = _text(reason)
     if not reason:
         raise ValidationFailed.of("reason", _("取消拜访须说明原因"))
     from_state = visit.state
     visit.cancel(reason=reason[:300])
-    visit.save()
+    _save(visit)
     _record(visit, kind=VisitEventKind.CANCEL, by=by, from_state=from_state, to_state=visit.state, note=reason)
     return visit
 
@@ -422,8 +452,8 @@ def cancel_visit(*, visit_id: int, by: User | None, reason: str) -> Visit:
 @transaction.atomic
 def record_inspection(*, visit_id: int, by: User | None, results: list[dict]) -> list[InspectionResult]:
     """Fill in the routine-inspection checklist: each item ok / fault / na; a fault needs a note."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("填写巡检表"))
     if visit.kind != VisitKind.ROUTINE_INSPECTION or visit.checklist_template_id is None:
         raise ValidationFailed.of("checklist", _("只有带巡检模板的例行巡检拜访可以填写巡检表"))

@@ -13,6 +13,7 @@ from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed
 from tickets.choices import AlarmCategory, Outage, Severity, TicketSource
 from tickets.models import FaultTicket
 from tickets.permissions import can as can_on_tickets
+from tickets.services import create_ticket
 
 from ..choices import (
     VisitEventKind,
@@ -44,8 +45,8 @@ def add_problem(
     due_date: date | None = None,
 ) -> VisitProblem:
     """R-VISIT-3: one problem collected on site — solved on the spot, or given an owner and a due date."""
-    ensure_may(by, "change_visit")
     visit = _lock(visit_id)
+    ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("记录问题"))
     errors: dict[str, list[str]] = {}
     description = _text(description)
@@ -87,10 +88,10 @@ def record_follow_up(
     *, problem_id: int, by: User | None, note: str, close: bool = False, due_date: date | None = None, owner_id: int | None = None
 ) -> VisitProblem:
     """R-VISIT-3: follow-up on an open problem: a note, optionally a new owner or due date, or closing it."""
-    ensure_may(by, "change_visit")
     problem = VisitProblem.objects.select_for_update().filter(pk=problem_id).first()
     if problem is None:
         raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id})
+    ensure_may(by, "change_visit", problem.visit)
     if not problem.open_follow_up:
         raise TransitionNotAllowed(_("该问题已解决或已完成跟进"))
     note = _text(note)
@@ -131,12 +132,10 @@ def raise_problem_ticket(
     Someone who may open tickets opens (and, if they may, dispatches) it themselves; otherwise it enters
     the queue as a ``new`` ticket for the monitoring room to dispatch (docs/rules.md §3.2).
     """
-    from tickets.services import create_ticket
-
-    ensure_may(by, "change_visit")
     problem = VisitProblem.objects.select_for_update().select_related("visit__customer").filter(pk=problem_id).first()
     if problem is None:
         raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id})
+    ensure_may(by, "change_visit", problem.visit)
     if problem.ticket_id is not None:
         raise Conflict(_("该问题已转为故障工单 %(number)s") % {"number": problem.ticket.number})
     visit = problem.visit

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from staff.models import ApiScope, User
 from staff.tokens import issue_client
+from supportdesk.core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -31,8 +32,8 @@ class Command(BaseCommand):
                 raise CommandError(f"no active user {acting_user!r}")
         try:
             client, token = issue_client(name=name, scopes=scopes, acting_user=user, rotate=rotate)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         self.stdout.write(
             f"API client {client.name!r} ({'rotated' if rotate else 'created'}), scopes: {', '.join(client.scopes)}"
             + (f", acting as {client.acting_user.get_username()}" if client.acting_user_id else "")

@@ -13,6 +13,7 @@ from customers.models import Circuit, Contact, Customer, Site
 from staff.choices import Role, RoomCode
 from staff.models import DutyShift, Room, RoomMembership, User, Vendor
 from staff.roles import sync_roles
+from staff.tokens import ensure_demo_client
 from tickets import services
 from tickets.models import FaultTicket
 
@@ -95,10 +96,6 @@ class Command(BaseCommand):
             self.stdout.write(token_line)
 
     def _noc_token(self) -> str:
-        try:
-            from staff.tokens import ensure_demo_client
-        except ImportError:
-            return ""
         return ensure_demo_client()
 
     def _demo_tickets(self, now):

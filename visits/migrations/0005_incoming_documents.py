@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0002_policy_backdating_added_room_customer_update'),
         ('tickets', '0009_customer_updates'),
-        ('visits', '0003_customer_from_customers_app'),
+        ('visits', '0004_visit_version_and_immutable_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,8 +5,7 @@ import pytest
 from django.utils import timezone
 
 from customers.models import EscalationPolicy
-from tests import factories as f
-from tests.tickets.helpers import alarm_in, crew, fresh
+from tests.builders import alarm_in, alarm_ticket, crew, fresh
 from tickets import services
 from tickets.choices import TicketState as S
 from tickets.models import Broadcast, Deadline
@@ -16,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _gold_ticket(minutes_ago=0, **kw):
-    circuit = f.CircuitFactory(customer__tier="gold")
-    return services.ingest_alarm(alarm=alarm_in(
-        circuit.circuit_id, raised_at=timezone.now() - timedelta(minutes=minutes_ago), **kw)).ticket
+    return alarm_ticket(tier="gold", minutes_ago=minutes_ago, **kw)
 
 
 def test_a_reopened_ticket_escalates_again_once_in_its_new_round():

@@ -5,16 +5,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets import services
 
 pytestmark = pytest.mark.django_db
 
 
 def _ticket(tier="gold"):
-    circuit = f.CircuitFactory(customer__tier=tier)
-    return services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id=f"VIS-{circuit.circuit_id}", category="datacom", severity="major", outage="partial",
-        circuit_id=circuit.circuit_id, title="x", raised_at=timezone.now())).ticket
+    return alarm_ticket(tier=tier, category="datacom", severity="major", outage="partial", minutes_ago=0)
 
 
 def test_a_vendor_engineer_sees_only_the_tickets_of_their_vendor():

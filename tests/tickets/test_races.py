@@ -11,7 +11,7 @@ from django.utils import timezone
 from staff.choices import RoomCode
 from supportdesk.core.errors import Conflict, TransitionNotAllowed
 from tests import factories as f
-from tests.tickets.helpers import alarm_in, crew, fresh
+from tests.builders import alarm_in, crew, fresh
 from tickets import services
 from tickets.choices import TicketState as S
 from tickets.models import Arrival, Explanation, FaultTicket, TicketEvent

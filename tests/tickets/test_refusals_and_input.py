@@ -7,7 +7,7 @@ from django.utils import timezone
 from supportdesk.core.errors import ValidationFailed
 from tests import factories as f
 from tests.api.conftest import alarm_body, ingest, noc_client, person_client
-from tests.tickets.helpers import crew, snapshot, ticket_in
+from tests.builders import crew, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState as S
 from tickets.models import Alarm, FaultTicket

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from supportdesk.core.errors import ValidationFailed
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets import services
 from tickets.choices import EscalationKind, TicketState
 from tickets.services.escalation import sweep
@@ -15,10 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _resolved_gold_ticket():
-    circuit = f.CircuitFactory(customer__tier="gold")
-    ticket = services.ingest_alarm(alarm=services.AlarmIn(
-        alarm_id=f"R-{circuit.circuit_id}", category="transmission", severity="critical", outage="total",
-        circuit_id=circuit.circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=61))).ticket
+    ticket = alarm_ticket(tier="gold", minutes_ago=61)
     sweep()  # joint handling (R-ESC-1)
     engineers = {}
     for inv in ticket.involvements.filter(must_arrive=True).select_related("room"):

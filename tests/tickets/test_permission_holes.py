@@ -3,7 +3,7 @@ import pytest
 
 from supportdesk.core.errors import NotPermitted
 from tests import factories as f
-from tests.tickets.helpers import crew, snapshot, ticket_in
+from tests.builders import crew, snapshot, ticket_in
 from tickets import services
 from tickets.choices import TicketState as S
 
