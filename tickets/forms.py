@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from customers.models import Customer
 from customers.selectors import customers_for_choice
 from staff.choices import RoomCode
+from supportdesk import timebounds
 
 from .choices import (
     AlarmCategory,
@@ -51,7 +52,7 @@ class CreateTicketForm(forms.Form):
     customer = CustomerChoiceField(label=_("客户"), queryset=Customer.objects.none(), required=False,
                                    empty_label=_("（按电路编号匹配）"))
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)
-    occurred_at = forms.DateTimeField(label=_("故障发生时间"), widget=LocalDateTimeInput(), initial=_now_local)
+    occurred_at = timebounds.PastDateTimeField(label=_("故障发生时间"), widget=LocalDateTimeInput(), initial=_now_local)
     source = forms.ChoiceField(label=_("来源"), choices=TicketSource.choices, initial=TicketSource.PHONE)
     category = forms.ChoiceField(label=_("告警类别"), choices=AlarmCategory.choices, initial=AlarmCategory.OTHER)
     severity = forms.ChoiceField(label=_("告警级别"), choices=Severity.choices, initial=Severity.MAJOR)
@@ -132,7 +133,7 @@ class PreArrivalForm(forms.Form):
                                              widget=forms.Textarea(attrs={"rows": 2}))
     equipment_state = forms.CharField(label=_("设备现场情况"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 2}))
-    eta = forms.DateTimeField(label=_("预计到达"), required=False, widget=LocalDateTimeInput())
+    eta = timebounds.PlannedDateTimeField(label=_("预计到达"), required=False, widget=LocalDateTimeInput())
     told_engineer_details = forms.BooleanField(label=_("已告知客户我的姓名、电话、预计到达时间"), required=False)
     tool_laptop = forms.BooleanField(label=_("手提电脑"), required=False)
     tool_patch_cables = forms.BooleanField(label=_("网线"), required=False)

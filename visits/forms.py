@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from staff.models import User
+from supportdesk import timebounds
 from tickets.choices import AlarmCategory, Outage, Severity
 from tickets.models import FaultTicket
 
@@ -51,7 +52,7 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 class VisitForm(forms.Form):
     customer = forms.ModelChoiceField(Customer.objects.order_by("tier", "name"), label=_("客户"))
     kind = forms.ChoiceField(choices=VisitKind.choices, label=_("拜访类型"))
-    planned_at = forms.DateTimeField(label=_("计划时间"), widget=DateTimeLocal())
+    planned_at = timebounds.PlannedDateTimeField(label=_("计划时间"), widget=DateTimeLocal())
     place = forms.CharField(label=_("地点"), max_length=300, required=False)
     subject = forms.CharField(label=_("主题"), max_length=200, required=False)
     owner = PersonChoiceField(staff_users(), label=_("负责人"), required=False,
@@ -100,8 +101,8 @@ class ConfirmForm(forms.Form):
     callee_name = forms.CharField(label=_("客户联系人"), max_length=64)
     callee_phone = forms.CharField(label=_("客户电话"), max_length=32,
                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    called_at = forms.DateTimeField(label=_("通话时间"), widget=DateTimeLocal(), initial=timezone.now)
-    confirmed_time = forms.DateTimeField(label=_("确认的拜访时间"), widget=DateTimeLocal())
+    called_at = timebounds.PastDateTimeField(label=_("通话时间"), widget=DateTimeLocal(), initial=timezone.now)
+    confirmed_time = timebounds.PlannedDateTimeField(label=_("确认的拜访时间"), widget=DateTimeLocal())
     confirmed_place = forms.CharField(label=_("确认的地点"), max_length=300)
     confirmed_participants = forms.CharField(label=_("确认的参加人员"), widget=forms.Textarea(attrs={"rows": 2}))
     contact_left = forms.CharField(label=_("留给客户的联系方式"), max_length=200,
@@ -110,7 +111,7 @@ class ConfirmForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    actual_at = forms.DateTimeField(label=_("实际拜访时间"), widget=DateTimeLocal(), initial=timezone.now)
+    actual_at = timebounds.PastDateTimeField(label=_("实际拜访时间"), widget=DateTimeLocal(), initial=timezone.now)
     summary = forms.CharField(label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
@@ -145,7 +146,7 @@ class ProblemForm(forms.Form):
     solved_on_site = forms.BooleanField(label=_("现场已解决"), required=False)
     solution = forms.CharField(label=_("解决情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     owner = PersonChoiceField(staff_users(), label=_("跟进责任人"), required=False)
-    due_date = forms.DateField(label=_("跟进期限"), required=False, widget=DateInput())
+    due_date = timebounds.PlannedDateField(label=_("跟进期限"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +155,7 @@ class ProblemForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     note = forms.CharField(label=_("跟进情况"), widget=forms.Textarea(attrs={"rows": 2}))
-    due_date = forms.DateField(label=_("新的跟进期限"), required=False, widget=DateInput())
+    due_date = timebounds.PlannedDateField(label=_("新的跟进期限"), required=False, widget=DateInput())
     close = forms.BooleanField(label=_("跟进完成"), required=False)
 
 

@@ -13,6 +13,7 @@ from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
 from staff.models import Room, User
+from supportdesk import timebounds
 from supportdesk.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 
@@ -323,6 +324,8 @@ def create_ticket(
         errors["title"] = ["required"]
     if in_future(occurred_at):
         errors["occurred_at"] = ["is in the future"]
+    elif occurred_at < timebounds.EARLIEST:
+        errors["occurred_at"] = ["is before 2000-01-01"]
     for name, value, choices in (("source", source, TicketSource.values), ("category", category, AlarmCategory.values),
                                  ("severity", severity, Severity.values), ("outage", outage, Outage.values)):
         if value not in choices:
