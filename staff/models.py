@@ -193,6 +193,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.TextField(_("最后错误"), blank=True)
     next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    queued_at = models.DateTimeField(_("交给队列"), null=True, blank=True,
+                                     help_text=_("最近一次由巡检重新交给队列的时间"))
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
@@ -209,6 +211,11 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.address or self.recipient_id} {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery: a receiver drops what it has already seen."""
+        return f"supportdesk-delivery-{self.pk}"
 
 
 class ApiScope(models.TextChoices):

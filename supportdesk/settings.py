@@ -178,22 +178,31 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supportdesk@localhos
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
+# Broker and control files of the filesystem transport live under var/, never in the checkout.
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Publishing must never hang a request when the broker is down: one connection attempt with a short
+# connect timeout, no retry (the rows stay pending and the sweep hands them over again).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
         "data_folder_in": str(_BROKER_DIR / "in"),
         "data_folder_out": str(_BROKER_DIR / "in"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
-    }
+    })
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# Publishing must never hang a request when the broker is down: fail fast, the
-# sweep re-enqueues whatever was not delivered.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    })
+if env.str("CELERY_BROKER_KEYPREFIX", default=""):
+    # Several installations (or test runs) on one Redis database keep to their own keys.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEYPREFIX")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_IGNORE_RESULT = True
@@ -203,12 +212,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Three queues, so that a slow channel never starves the sweep: ``sweep`` (the deadline sweep, nothing
+# else), ``deliveries`` (sending notifications, its own worker pool) and ``celery`` (everything else).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "tickets.tasks.sweep_deadlines": {"queue": "sweep"},
+    "staff.tasks.deliver": {"queue": "deliveries"},
+    "staff.tasks.deliver_batch": {"queue": "deliveries"},
+}
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "tickets.tasks.sweep_deadlines",
         "schedule": SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+        # A sweep still waiting when the next is due is superseded by it; never expire sooner than that.
+        "options": {"expires": max(SWEEP_INTERVAL_SECONDS * 2, 60), "queue": "sweep"},
     },
     "visit-reminders": {
         "task": "visits.tasks.send_visit_reminders",

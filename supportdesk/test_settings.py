@@ -2,7 +2,13 @@
 
 The suite runs on PostgreSQL and Redis; set DATABASE_URL / CELERY_BROKER_URL when they are elsewhere.
 """
+import hashlib
 import os
+
+# Two checkouts testing on one machine never meet: the test database and the broker's Redis keys are named
+# after this checkout (a hash of its path), and nothing in the suite flushes a database it did not create.
+RUN_ID = hashlib.sha256(os.path.dirname(os.path.dirname(os.path.abspath(__file__))).encode()).hexdigest()[:10]
+os.environ.setdefault("CELERY_BROKER_KEYPREFIX", f"sdtest-{RUN_ID}:")
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk")
@@ -13,5 +19,7 @@ os.environ.setdefault("SUPPORTDESK_VAR_DIR", os.path.join(os.path.dirname(os.pat
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if not os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"]["NAME"] = f"test_{DATABASES['default']['NAME']}_{RUN_ID}"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 AXES_ENABLED = True

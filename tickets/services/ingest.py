@@ -296,7 +296,7 @@ def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
                     note=f"告警 {alarm_id} 已清除，按策略自动抢通", at=cleared_at)
         else:
             record_event(ticket, kind=EventKind.RESTORE_PROPOSED, via=via, note=alarm_id)
-            transaction.on_commit(lambda: notify.notify_restore_proposed(ticket))
+            notify.notify_restore_proposed(ticket)
     else:
         save_ticket(ticket, "alarm_cleared_at")
     return alarm
@@ -431,5 +431,5 @@ def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reaso
     record_event(ticket, kind=EventKind.LEAD_ROOM_OVERRIDDEN, by=by, via=via, note=reason,
                  data={"from": old.code if old else None, "to": room.code})
     if ticket.state != TicketState.NEW:
-        transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=[room]))
+        notify.notify_dispatch(ticket, rooms=[room])
     return ticket

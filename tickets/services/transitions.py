@@ -2,8 +2,8 @@
 
 Every function locks the ticket row, checks who may, refuses a transition that does not
 start from the current state (``TransitionNotAllowed``) or whose guard fails
-(``ValidationFailed``), saves, writes one immutable event and leaves side effects to
-``transaction.on_commit``.
+(``ValidationFailed``), saves, writes one immutable event and writes its notifications (rows, in
+the same transaction: the outbox); only the broker hand-off waits for ``transaction.on_commit``.
 """
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
         duty = duty_engineer(RoomCode.SERVICE_SUPPORT, now)
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM",
                      data={"rooms": [lead.code], "duty_engineer": duty.get_username() if duty else None})
-    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty))
+    notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty)
     overdue = deadlines_of_round(ticket, DeadlineKind.JOINT_HANDLING).filter(breached_at__isnull=False).first()
     if overdue is not None:
         # R-ESC-1 / R-ESC-3 came due while the ticket waited for triage: joint handling starts now.
@@ -195,7 +195,7 @@ def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at) -> Fa
     next_at = at + every
     broadcasts.publish(ticket, kind=BroadcastKind.SCHEDULED, at=at, by=by, via=via, next_at=next_at)
     deadlines.schedule_broadcast_slot(ticket, due_at=next_at)
-    transaction.on_commit(lambda: notify.notify_joint_started(ticket, rule=rule, reason=reason))
+    notify.notify_joint_started(ticket, rule=rule, reason=reason)
     return ticket
 
 
