@@ -12,13 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from staff.models import ApiScope
 from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
+from supportdesk.safeinput import StrictJSONParser
 
 from .. import services
 from ..choices import Transition
@@ -54,14 +54,8 @@ CONFLICT = OpenApiResponse(
 )
 
 
-class BoundedJSONParser(JSONParser):
-    """A body nested deeper than the parser can follow is bad input (400), not a server error."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+# Bodies PostgreSQL cannot store (too deep, lone surrogates) are refused with 400 (supportdesk.safeinput).
+BoundedJSONParser = StrictJSONParser
 
 
 class ApiView(generics.GenericAPIView):
