@@ -51,6 +51,7 @@ def ingest(circuit_id: str, *, minutes_ago: int = 5, **overrides):
     values = dict(
         alarm_id=f"NMS-S-{next(_alarm_ids):06d}", category="transmission", severity="critical", outage="total",
         circuit_id=circuit_id, title="LOS", raised_at=timezone.now() - timedelta(minutes=minutes_ago),
+        source="nms-east",  # as if posted by the ``noc`` fixture's client (a client clears its own alarms)
     )
     values.update(overrides)
     return services.ingest_alarm(alarm=services.AlarmIn(**values))

@@ -58,6 +58,18 @@ def tickets() -> QuerySet[FaultTicket]:
     )
 
 
+def ticket_summary(ticket_id: int) -> FaultTicket:
+    """One ticket with what its summary shows (two queries, whatever its history)."""
+    return (
+        FaultTicket.objects.select_related("customer", "lead_room")
+        .prefetch_related(
+            Prefetch("deadlines", queryset=Deadline.objects.filter(kind__in=CLOCK_KINDS).order_by("due_at", "id"),
+                     to_attr="clock_deadlines"),
+        )
+        .get(pk=ticket_id)
+    )
+
+
 def overdue_condition(now=None) -> Q:
     """An open ticket with a joint-handling or arrival deadline past due and not met, or already breached."""
     now = now or timezone.now()

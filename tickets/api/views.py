@@ -42,6 +42,7 @@ from .serializers import (
     ProgressIn,
     ProgressOut,
     TicketOut,
+    TicketSummaryOut,
     TransitionIn,
     raw_payload,
 )
@@ -89,6 +90,10 @@ def ticket_body(ticket_id: int) -> dict:
     return TicketOut(queries.tickets().get(pk=ticket_id)).data
 
 
+def ticket_summary_body(ticket_id: int, request) -> dict:
+    return TicketSummaryOut(queries.ticket_summary(ticket_id), context={"request": request}).data
+
+
 def _ticket_or_404(pk: int) -> FaultTicket:
     return get_object_or_404(FaultTicket.objects.only("pk"), pk=pk)
 
@@ -131,7 +136,7 @@ class AlarmCollection(ApiView):
         )
         body = {
             "alarm": AlarmOut(result.alarm).data,
-            "ticket": ticket_body(result.ticket.pk),
+            "ticket": ticket_summary_body(result.ticket.pk, request),
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,
@@ -149,6 +154,8 @@ class AlarmClear(ApiView):
         tags=["alarms"],
         summary="Record an alarm's clear",
         description="Records the clear on the alarm and an event on its ticket; it does not close the ticket. "
+                    "A client clears only the alarms it raised (another client's alarm is 404) unless its token "
+                    "has the `alarms:clear_any` scope. "
                     "Repeating it changes nothing.",
         request=AlarmClearIn,
         responses={200: AlarmClearResult, 400: BAD_INPUT},
@@ -156,8 +163,11 @@ class AlarmClear(ApiView):
     def post(self, request, alarm_id: str):
         data = self.read(AlarmClearIn)
         _, via = self.actor()
-        alarm = services.clear_alarm(alarm_id=alarm_id, cleared_at=data["cleared_at"], via=via)
-        return Response({"alarm": AlarmOut(alarm).data, "ticket": ticket_body(alarm.ticket_id)})
+        client = api_client(request)
+        # A client clears the alarms it raised, unless it may clear any (alarms:clear_any); people may clear any.
+        source = client.name if client is not None and not client.has_scope(ApiScope.ALARMS_CLEAR_ANY) else None
+        alarm = services.clear_alarm(alarm_id=alarm_id, cleared_at=data["cleared_at"], via=via, source=source)
+        return Response({"alarm": AlarmOut(alarm).data, "ticket": ticket_summary_body(alarm.ticket_id, request)})
 
 
 # --------------------------------------------------------------------------- tickets

@@ -33,7 +33,7 @@ from ..choices import (
 from ..models import Alarm, Deadline, DialTest, FaultTicket, TicketRoom
 from ..permissions import ensure_can
 from . import deadlines
-from ._common import lock_ticket, record_event, save_ticket
+from ._common import check_version, lock_ticket, record_event, save_ticket
 from .routing import lead_room_code
 from .transitions import dispatch, restore
 
@@ -262,14 +262,19 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> None:
 
 
 @transaction.atomic
-def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
+def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "", source: str | None = None) -> Alarm:
     """Record an alarm's clear; when the ticket's last alarm clears, propose restore to the lead room
-    (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing."""
+    (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing.
+
+    ``source``: the system clearing it; when given, only an alarm that system raised is found (another
+    system's alarm is as unknown to it as one never raised). None: anyone allowed to clear any alarm."""
     if not isinstance(cleared_at, datetime) or timezone.is_naive(cleared_at):
         raise ValidationFailed.of("cleared_at", "an ISO 8601 time with an offset is required")
     if in_future(cleared_at):
         raise ValidationFailed.of("cleared_at", "is in the future")
     alarm = Alarm.objects.filter(alarm_id=alarm_id).first()
+    if alarm is not None and source is not None and alarm.source != source:
+        alarm = None
     if alarm is None:
         raise NotFound(f"alarm {alarm_id} does not exist")
     ticket = lock_ticket(alarm.ticket_id)
@@ -405,8 +410,9 @@ def _replace_clock_deadlines(ticket: FaultTicket) -> None:
 def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reason: str, via: str = "",
                        expected_version: int | None = None) -> FaultTicket:
     """R-LEAD override: monitoring re-routes the ticket to another lead room, with a logged reason."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "override_lead_room", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     if ticket.state not in (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change")
     if not reason.strip():

@@ -37,7 +37,7 @@ from ..models import Escalation, FaultTicket, PhoneNotification, ProgressNote, T
 from ..permissions import ensure_can
 from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
-from ._common import lock_ticket, record_event, save_ticket
+from ._common import check_version, lock_ticket, record_event, save_ticket
 from .routing import related_professional_rooms
 
 REASON_MAX = 300  # FaultTicket.joint_reason / Escalation.reason
@@ -107,8 +107,9 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     involved at once, and each gets a line on the phone checklist. Normal customer: the lead room,
     and the support room's duty engineer is notified.
     """
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "dispatch", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.DISPATCH)
     if ticket.customer_id is None or ticket.needs_triage:
         raise ValidationFailed.of("customer", f"ticket {ticket.number} has no matched customer yet (triage first)")
@@ -152,8 +153,9 @@ def deadlines_of_round(ticket: FaultTicket, kind: str):
 def accept(*, ticket_id: int, by: User | None, via: str = "", expected_version: int | None = None,
            note: str = "") -> FaultTicket:
     """The lead room's engineer takes the ticket (dispatched → lead_handling)."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "accept", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.ACCEPT)
     now = timezone.now()
     _apply(ticket, Transition.ACCEPT, by=by, via=via, note=note, at=now, accepted_by=by)
@@ -165,8 +167,9 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
                 expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
     """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: joint handling with every related room, the support room
     and the vendor; the managers are told and the first broadcast goes out (R-BCAST)."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "start_joint", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.START_JOINT)
     if not reason.strip():
         raise ValidationFailed.of("reason", "joint handling needs a reason")
@@ -217,8 +220,9 @@ def _require_text(value: str, field: str, message: str) -> str:
 def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expected_version: int | None = None,
             at: datetime | None = None) -> FaultTicket:
     """R-RESTORE-FIRST: service is back (maybe on a temporary route); the cause may still be open."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "restore", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.RESTORE)
     note = _require_text(note, "note", "restore needs a progress note saying how service came back")
     at = at or timezone.now()
@@ -233,8 +237,9 @@ def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expect
 def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text: str, note: str = "",
             via: str = "", expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
     """The root cause is repaired; the cause category and text are required."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "resolve", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.RESOLVE)
     if cause_category not in CauseCategory.values:
         raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
@@ -254,8 +259,9 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
 def close(*, ticket_id: int, by: User | None, customer_reply: str, via: str = "",
           expected_version: int | None = None) -> FaultTicket:
     """Close a resolved ticket: the customer's reply is recorded; R-EXPLAIN for important customers."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "close", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.CLOSE)
     ticket.customer_reply = _require_text(customer_reply, "customer_reply", "close needs the customer's reply")
     if not can_proceed(ticket.close):
@@ -270,8 +276,9 @@ def close(*, ticket_id: int, by: User | None, customer_reply: str, via: str = ""
 def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via: str = "",
            expected_version: int | None = None) -> FaultTicket:
     """Cancel a ticket that is not a fault: false alarm, duplicate, or cleared by itself."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "cancel", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.CANCEL)
     if reason not in CancelReason.values:
         raise ValidationFailed.of("reason", f"must be one of {', '.join(CancelReason.values)}")
@@ -286,8 +293,9 @@ def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via:
 def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
            expected_version: int | None = None) -> FaultTicket:
     """The fault came back: back to the lead room, with a new round of clocks from now."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "reopen", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.REOPEN)
     note = _require_text(note, "note", "reopen needs a note saying how the fault came back")
     if ticket.circuit_ref:
@@ -333,6 +341,10 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
     if kind == ProgressKind.CUSTOMER_SIDE and not ticket.progress_notes.filter(kind=ProgressKind.OWN_NETWORK).exists():
         raise ValidationFailed.of("kind", "R-OWN-FIRST: record the own-network check before the customer-side check")
     room = _room_of(by, ticket)
+    if room_code and by is None:
+        # R-BCAST: a room's line in the broadcast is that room's own word; a system (an API client without an
+        # acting user) belongs to no room and may not speak for one.
+        raise NotPermitted(f"{via or 'the system'} acts for no user and may not write progress for room {room_code}")
     if room_code:
         room = Room.objects.filter(code=room_code).first()
         if room is None:
