@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "supportdesk.safeinput.RejectNulMiddleware",
+    "supportdesk.core.safeinput.RejectNulMiddleware",
     "supportdesk.core.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -169,6 +170,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware): scripts and styles only from our static files (htmx is
+# vendored; no inline script, style attribute or eval anywhere), nothing framed, forms post only to us.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url(
@@ -248,7 +265,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "supportdesk.safeinput.StrictJSONParser",
+        "supportdesk.core.safeinput.StrictJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -257,6 +274,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # Rate limits per client and per address (supportdesk.core.api.throttles): 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "supportdesk.core.api.throttles.AddressRateThrottle",
+        "supportdesk.core.api.throttles.ClientRateThrottle",
+    ],
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),  # proxies in front that set X-Forwarded-For
+}
+API_THROTTLE_RATES = {
+    "client": env.str("API_RATE_CLIENT", default="1200/min"),
+    "address": env.str("API_RATE_ADDRESS", default="2400/min"),
+    "bad_token": env.str("API_RATE_BAD_TOKEN", default="20/min"),
 }
 DRF_STANDARDIZED_ERRORS = {
     # Domain errors (supportdesk.core.errors) get the same error body; no traceback reaches a client, DEBUG or not.
@@ -295,8 +323,22 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
+# --- Cache (API rate limits) ---------------------------------------------------
+# Shared by every process: Redis in production (CACHE_URL, or the broker's Redis); one process's memory
+# for a ``make run`` without services.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="supportdesk"),
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "supportdesk"}}
+
 # --- Health ---------------------------------------------------------------
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
+# /health/ shows which component fails and why only to staff or to a caller with this token (X-Health-Token).
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 
 # --- Notifications ------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")

@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from customers.models import Customer
 from customers.selectors import customers_for_choice
 from staff.choices import RoomCode
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 
 from .choices import (
     AlarmCategory,

@@ -5,11 +5,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from customers.models import Customer
 from tests import factories as f
 from tests.api.conftest import alarm_body, noc_client
 from tests.integrations.helpers import URL as ALERTMANAGER_URL
 from tests.integrations.helpers import bearer, circuit_alert, webhook
-from tickets.models import Alarm, Customer
+from tickets.models import Alarm
 
 pytestmark = pytest.mark.django_db
 

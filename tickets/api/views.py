@@ -18,7 +18,7 @@ from staff.models import ApiScope
 from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
-from supportdesk.safeinput import StrictJSONParser
+from supportdesk.core.safeinput import StrictJSONParser
 
 from .. import services
 from ..choices import Transition
@@ -55,7 +55,7 @@ CONFLICT = OpenApiResponse(
 )
 
 
-# Bodies PostgreSQL cannot store (too deep, lone surrogates) are refused with 400 (supportdesk.safeinput).
+# Bodies PostgreSQL cannot store (too deep, lone surrogates) are refused with 400 (supportdesk.core.safeinput).
 BoundedJSONParser = StrictJSONParser
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from staff.models import ApiScope
 from supportdesk.core.api.authentication import api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer
-from supportdesk.safeinput import LenientJSONParser
+from supportdesk.core.safeinput import LenientJSONParser
 
 from ..api.views import ApiView
 from ..models import Alarm

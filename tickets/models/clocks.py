@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from staff.models import Room
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 
 from ..choices import (
     BroadcastKind,

@@ -13,7 +13,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from customers.choices import Tier
 from customers.models import Circuit, Customer
 from staff.models import Room, Vendor
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 
 from ..choices import (
     ACTIVE_FAULT_STATES,

@@ -13,7 +13,7 @@ from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
 from staff.models import Room, User
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from supportdesk.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 

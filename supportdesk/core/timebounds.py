@@ -2,19 +2,19 @@
 
 A fault, an alarm or a call cannot have happened before 2000 (and such times have no clean offset in
 Asia/Shanghai: year 1 is stored as a BC timestamp that PostgreSQL's driver cannot read back), nor
-later than now plus the clock skew we tolerate; a planned visit lies at most ``PLANNING_HORIZON`` ahead.
+later than now plus the clock skew we tolerate (``settings.CLOCK_SKEW``); a planned visit lies at most ``PLANNING_HORIZON`` ahead.
 """
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 EARLIEST_DATE = date(2000, 1, 1)
-CLOCK_SKEW = timedelta(minutes=5)
 PLANNING_HORIZON = timedelta(days=2 * 366)
 # What the database accepts at all (check constraints): far enough for any plan, readable back.
 DB_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -25,7 +25,7 @@ TOO_FAR = _("不能晚于两年以后。")
 
 
 def latest(*, planned: bool) -> datetime:
-    return timezone.now() + (PLANNING_HORIZON if planned else CLOCK_SKEW)
+    return timezone.now() + (PLANNING_HORIZON if planned else settings.CLOCK_SKEW)
 
 
 def problem(value: datetime | date | None, *, planned: bool = False) -> str | None:
