@@ -11,6 +11,7 @@ RUN_ID = hashlib.sha256(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 os.environ.setdefault("CELERY_BROKER_KEYPREFIX", f"sdtest-{RUN_ID}:")
 
 os.environ.setdefault("HEALTH_TOKEN", "test-health-token")
+os.environ.setdefault("DEBUG", "0")  # a development .env (make run) must not turn DEBUG on in the tests
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
