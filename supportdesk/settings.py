@@ -320,7 +320,11 @@ SPECTACULAR_SETTINGS = {
         "CheckResultEnum": "visits.choices.CheckResult",
         "CallDirectionEnum": "visits.choices.CallDirection",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "supportdesk.core.api.schema.service_error_codes",
+        "supportdesk.core.api.schema.conflicts_documented",
+    ],
 }
 
 # --- Cache (API rate limits) ---------------------------------------------------

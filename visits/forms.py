@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from staff.models import User
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from tickets.choices import AlarmCategory, Outage, Severity
 from tickets.models import FaultTicket
 

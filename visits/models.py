@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from customers.choices import Tier
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from supportdesk.core.events import EventRecord
 
 from .choices import (

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from supportdesk.core.errors import DomainError
 from tickets.models import FaultTicket
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tickets.choices import AlarmCategory, Outage, Severity
+
 from ..choices import CallDirection, CheckResult, DocumentKind, ParticipantKind, VisitKind
 from ..models import (
     AppointmentCall,
@@ -226,9 +228,9 @@ class FollowUpIn(serializers.Serializer):
 class ProblemTicketIn(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     circuit_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    category = serializers.CharField(required=False, default="other")
-    severity = serializers.CharField(required=False, default="major")
-    outage = serializers.CharField(required=False, default="partial")
+    category = serializers.ChoiceField(choices=AlarmCategory.choices, required=False, default=AlarmCategory.OTHER)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, default=Severity.MAJOR)
+    outage = serializers.ChoiceField(choices=Outage.choices, required=False, default=Outage.PARTIAL)
 
 
 class DocumentIn(serializers.Serializer):

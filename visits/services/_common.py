@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from customers.choices import Tier
 from staff.models import User
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
 from supportdesk.core.services import ensure_perm, lock_row, record_event
 

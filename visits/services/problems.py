@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff.models import User
-from supportdesk import timebounds
+from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed
 from tickets.choices import AlarmCategory, Outage, Severity, TicketSource
 from tickets.models import FaultTicket
