@@ -97,3 +97,17 @@ def test_a_year_one_row_written_before_the_bounds_is_repaired_and_pages_and_swee
     for url in ("/console/", "/console/queue/", f"/tickets/{ticket.pk}/"):
         assert client.get(url).status_code == 200, url
     sweep(origin="test")
+
+
+def test_an_alertmanager_alert_from_before_2000_is_refused_alone():
+    """The services refuse the time as the API does; in a batch only that alert is refused."""
+    from tests.integrations.helpers import URL, bearer, circuit_alert, webhook
+    from tickets.models import Alarm
+
+    circuits = [f.CircuitFactory(customer__tier="gold") for _ in range(2)]
+    old = circuit_alert(circuits[0].circuit_id)
+    old["startsAt"] = "1999-12-31T23:00:00Z"
+    api, _ = bearer()
+    response = api.post(URL, webhook(old, circuit_alert(circuits[1].circuit_id)), format="json")
+    assert response.status_code == 200, response.content
+    assert Alarm.objects.count() == 1

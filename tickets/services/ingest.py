@@ -96,6 +96,8 @@ def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
         bad("raised_at", "an ISO 8601 time with an offset is required")
     elif in_future(data.raised_at, now=now):
         bad("raised_at", "is in the future")
+    elif data.raised_at < timebounds.EARLIEST:
+        bad("raised_at", "is before 2000-01-01")
     if data.dial_test is not None:
         if not isinstance(data.dial_test, dict) or data.dial_test.get("result") not in DialTestResult.values:
             bad("dial_test", "must be {\"result\": \"pass\" | \"fail\", \"detail\": \"...\"}")
