@@ -30,6 +30,12 @@ def test_one_address_over_its_rate_gets_429_whoever_it_claims_to_be(small_rates)
     assert answers.count(429) >= 1 and answers[:8] == [200] * 8
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(small_rates):
+    answers = [noc_client(f"nms-x{i}").get("/api/v1/tickets/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+               for i in range(9)]
+    assert answers[8] == 429
+
+
 def test_a_stream_of_bad_tokens_is_throttled(small_rates):
     answers = [token_client(f"bad-token-{i}").get("/api/v1/tickets/").status_code for i in range(5)]
     assert answers[:3] == [401, 401, 401] and answers[3:] == [429, 429]

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class _SettingsRate(SimpleRateThrottle):
     def get_rate(self):
         return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        """The client's address: ``REMOTE_ADDR``, or from ``X-Forwarded-For`` only when ``NUM_PROXIES`` says how
+        many proxies in front set it (DRF would otherwise trust a header any client can write)."""
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
 
 
 class ClientRateThrottle(_SettingsRate):
