@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with Python >= 3.12 (Django 6 needs it) and installs the given requirements file.
+# Creates .venv with Python >= 3.12 (Django 6 needs it) and installs the given requirements file from its lock:
+# requirements.txt -> requirements.lock, requirements-dev.txt -> requirements-dev.lock (every package pinned, with
+# hashes; see README "Dependencies" for regenerating them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 req="${1:-requirements.txt}"
@@ -25,10 +27,21 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   rm -rf .venv
   "$py" -m venv .venv
 fi
+lock="${req%.txt}.lock"
 stamp=".venv/.installed-$(basename "$req")"
-if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
-  echo "== installing $req"
+if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ] || { [ -f "$lock" ] && [ "$lock" -nt "$stamp" ]; }; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r "$req"
+  if [ -f "$lock" ]; then
+    echo "== installing $lock (pinned, hashes checked)"
+    .venv/bin/python -m pip install --quiet --require-hashes -r "$lock"
+    # A requirement added to $req after the lock was made is still installed, but say so: regenerate the lock.
+    if .venv/bin/python -m pip install --dry-run -r "$req" 2>/dev/null | grep -q "^Would install"; then
+      echo "!! $lock is older than $req: installing the rest unpinned; regenerate the lock (README: Dependencies)" >&2
+      .venv/bin/python -m pip install --quiet -r "$req"
+    fi
+  else
+    echo "== installing $req"
+    .venv/bin/python -m pip install --quiet -r "$req"
+  fi
   touch "$stamp"
 fi

@@ -198,6 +198,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.TextField(_("最后错误"), blank=True)
     next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    queued_at = models.DateTimeField(_("交给队列"), null=True, blank=True,
+                                     help_text=_("最近一次由巡检重新交给队列的时间"))
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
@@ -215,6 +217,11 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.channel} {self.address or self.recipient_id} {self.status}"
 
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery: a receiver drops what it has already seen."""
+        return f"supportdesk-delivery-{self.pk}"
+
 
 class ApiScope(models.TextChoices):
     """What an API client may do (a NOC system gets the first two)."""
@@ -227,6 +234,7 @@ class ApiScope(models.TextChoices):
     COMPLAINTS_READ = "complaints:read", _("查看投诉")
     VISITS_READ = "visits:read", _("查看客户拜访")
     VISITS_WRITE = "visits:write", _("计划与记录客户拜访")
+    ALARMS_CLEAR_ANY = "alarms:clear_any", _("清除任何客户端上报的告警")
 
 
 def default_api_scopes() -> list[str]:

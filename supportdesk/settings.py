@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "supportdesk.core.safeinput.RejectNulMiddleware",
     "supportdesk.core.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -169,6 +171,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware): scripts and styles only from our static files (htmx is
+# vendored; no inline script, style attribute or eval anywhere), nothing framed, forms post only to us.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url(
@@ -179,22 +197,31 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supportdesk@localhos
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
+# Broker and control files of the filesystem transport live under var/, never in the checkout.
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Publishing must never hang a request when the broker is down: one connection attempt with a short
+# connect timeout, no retry (the rows stay pending and the sweep hands them over again).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
         "data_folder_in": str(_BROKER_DIR / "in"),
         "data_folder_out": str(_BROKER_DIR / "in"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
-    }
+    })
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# Publishing must never hang a request when the broker is down: fail fast, the
-# sweep re-enqueues whatever was not delivered.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    })
+if env.str("CELERY_BROKER_KEYPREFIX", default=""):
+    # Several installations (or test runs) on one Redis database keep to their own keys.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEYPREFIX")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_IGNORE_RESULT = True
@@ -204,12 +231,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Three queues, so that a slow channel never starves the sweep: ``sweep`` (the deadline sweep, nothing
+# else), ``deliveries`` (sending notifications, its own worker pool) and ``celery`` (everything else).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "tickets.tasks.sweep_deadlines": {"queue": "sweep"},
+    "staff.tasks.deliver": {"queue": "deliveries"},
+    "staff.tasks.deliver_batch": {"queue": "deliveries"},
+}
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "tickets.tasks.sweep_deadlines",
         "schedule": SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+        # A sweep still waiting when the next is due is superseded by it; never expire sooner than that.
+        "options": {"expires": max(SWEEP_INTERVAL_SECONDS * 2, 60), "queue": "sweep"},
     },
     "visit-reminders": {
         "task": "visits.tasks.send_visit_reminders",
@@ -229,11 +265,27 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "supportdesk.core.safeinput.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # Rate limits per client and per address (supportdesk.core.api.throttles): 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "supportdesk.core.api.throttles.AddressRateThrottle",
+        "supportdesk.core.api.throttles.ClientRateThrottle",
+    ],
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),  # proxies in front that set X-Forwarded-For
+}
+API_THROTTLE_RATES = {
+    "client": env.str("API_RATE_CLIENT", default="1200/min"),
+    "address": env.str("API_RATE_ADDRESS", default="2400/min"),
+    "bad_token": env.str("API_RATE_BAD_TOKEN", default="20/min"),
 }
 DRF_STANDARDIZED_ERRORS = {
     # Domain errors (supportdesk.core.errors) get the same error body; no traceback reaches a client, DEBUG or not.
@@ -274,11 +326,29 @@ SPECTACULAR_SETTINGS = {
         "ComplaintCategoryEnum": "complaints.choices.ComplaintCategory",
         "ComplaintChannelEnum": "complaints.choices.Channel",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "supportdesk.core.api.schema.service_error_codes",
+        "supportdesk.core.api.schema.conflicts_documented",
+    ],
 }
+
+# --- Cache (API rate limits) ---------------------------------------------------
+# Shared by every process: Redis in production (CACHE_URL, or the broker's Redis); one process's memory
+# for a ``make run`` without services.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="supportdesk"),
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "supportdesk"}}
 
 # --- Health ---------------------------------------------------------------
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
+# /health/ shows which component fails and why only to staff or to a caller with this token (X-Health-Token).
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 
 # --- Notifications ------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")

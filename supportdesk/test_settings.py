@@ -2,8 +2,16 @@
 
 The suite runs on PostgreSQL and Redis; set DATABASE_URL / CELERY_BROKER_URL when they are elsewhere.
 """
+import hashlib
 import os
 
+# Two checkouts testing on one machine never meet: the test database and the broker's Redis keys are named
+# after this checkout (a hash of its path), and nothing in the suite flushes a database it did not create.
+RUN_ID = hashlib.sha256(os.path.dirname(os.path.dirname(os.path.abspath(__file__))).encode()).hexdigest()[:10]
+os.environ.setdefault("CELERY_BROKER_KEYPREFIX", f"sdtest-{RUN_ID}:")
+
+os.environ.setdefault("HEALTH_TOKEN", "test-health-token")
+os.environ.setdefault("DEBUG", "0")  # a development .env (make run) must not turn DEBUG on in the tests
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -13,5 +21,11 @@ os.environ.setdefault("SUPPORTDESK_VAR_DIR", os.path.join(os.path.dirname(os.pat
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if not os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"]["NAME"] = f"test_{DATABASES['default']['NAME']}_{RUN_ID}"  # noqa: F405
+# Each test starts with empty counters (tests/conftest.py clears this cache); the limits themselves are tested
+# with small rates in tests/hardening.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{RUN_ID}"}}
+API_THROTTLE_RATES = {"client": "100000/min", "address": "100000/min", "bad_token": "100000/min"}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 AXES_ENABLED = True

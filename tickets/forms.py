@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from customers.models import Customer
 from customers.selectors import customers_for_choice
 from staff.choices import RoomCode
+from supportdesk.core import timebounds
 
 from .choices import (
     AlarmCategory,
@@ -25,6 +26,9 @@ from .choices import (
 )
 from .models import PreArrivalCheck
 
+# The API's limits (a longer text went out whole in every broadcast e-mail and webhook).
+TEXT_MAX = 5000
+BODY_MAX = 20000
 
 class LocalDateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -51,12 +55,12 @@ class CreateTicketForm(forms.Form):
     customer = CustomerChoiceField(label=_("客户"), queryset=Customer.objects.none(), required=False,
                                    empty_label=_("（按电路编号匹配）"))
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)
-    occurred_at = forms.DateTimeField(label=_("故障发生时间"), widget=LocalDateTimeInput(), initial=_now_local)
+    occurred_at = timebounds.PastDateTimeField(label=_("故障发生时间"), widget=LocalDateTimeInput(), initial=_now_local)
     source = forms.ChoiceField(label=_("来源"), choices=TicketSource.choices, initial=TicketSource.PHONE)
     category = forms.ChoiceField(label=_("告警类别"), choices=AlarmCategory.choices, initial=AlarmCategory.OTHER)
     severity = forms.ChoiceField(label=_("告警级别"), choices=Severity.choices, initial=Severity.MAJOR)
     outage = forms.ChoiceField(label=_("中断情况"), choices=Outage.choices, initial=Outage.PARTIAL)
-    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(max_length=TEXT_MAX, label=_("描述"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     dispatch_now = forms.BooleanField(label=_("立即派单"), required=False, initial=True)
 
     def __init__(self, *args, **kwargs):
@@ -84,11 +88,11 @@ class MatchCustomerForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(max_length=TEXT_MAX, label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class RequiredNoteForm(forms.Form):
-    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=TEXT_MAX, label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReasonForm(forms.Form):
@@ -104,7 +108,7 @@ class OverrideLeadRoomForm(forms.Form):
 class DialTestForm(forms.Form):
     method = forms.ChoiceField(label=_("方式"), choices=DialTestMethod.choices)
     result = forms.ChoiceField(label=_("结果"), choices=DialTestResult.choices, widget=forms.RadioSelect)
-    detail = forms.CharField(label=_("详情"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    detail = forms.CharField(max_length=TEXT_MAX, label=_("详情"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class PhoneCallForm(forms.Form):
@@ -119,7 +123,7 @@ class PhoneCallForm(forms.Form):
 
 class ProgressForm(forms.Form):
     kind = forms.ChoiceField(label=_("类别"), choices=ProgressKind.choices, initial=ProgressKind.GENERAL)
-    text = forms.CharField(label=_("进展"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(max_length=TEXT_MAX, label=_("进展"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class PreArrivalForm(forms.Form):
@@ -128,11 +132,11 @@ class PreArrivalForm(forms.Form):
     contact_name = forms.CharField(label=_("客户技术联系人"), max_length=64)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=32,
                                     widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
-    confirmed_arrangements = forms.CharField(label=_("确认的时间、地点、人员"), required=False,
+    confirmed_arrangements = forms.CharField(max_length=TEXT_MAX, label=_("确认的时间、地点、人员"), required=False,
                                              widget=forms.Textarea(attrs={"rows": 2}))
-    equipment_state = forms.CharField(label=_("设备现场情况"), required=False,
+    equipment_state = forms.CharField(max_length=TEXT_MAX, label=_("设备现场情况"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 2}))
-    eta = forms.DateTimeField(label=_("预计到达"), required=False, widget=LocalDateTimeInput())
+    eta = timebounds.PlannedDateTimeField(label=_("预计到达"), required=False, widget=LocalDateTimeInput())
     told_engineer_details = forms.BooleanField(label=_("已告知客户我的姓名、电话、预计到达时间"), required=False)
     tool_laptop = forms.BooleanField(label=_("手提电脑"), required=False)
     tool_patch_cables = forms.BooleanField(label=_("网线"), required=False)
@@ -167,13 +171,13 @@ class SiteLeadForm(forms.Form):
 
 
 class RestoreForm(forms.Form):
-    note = forms.CharField(label=_("如何抢通"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=TEXT_MAX, label=_("如何抢通"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ResolveForm(forms.Form):
     cause_category = forms.ChoiceField(label=_("原因分类"), choices=CauseCategory.choices)
-    cause_text = forms.CharField(label=_("故障原因"), widget=forms.Textarea(attrs={"rows": 2}))
-    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cause_text = forms.CharField(max_length=TEXT_MAX, label=_("故障原因"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=TEXT_MAX, label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AddJointRoomForm(forms.Form):
@@ -185,7 +189,7 @@ class AddJointRoomForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    customer_reply = forms.CharField(label=_("客户回复"), widget=forms.Textarea(attrs={"rows": 2}))
+    customer_reply = forms.CharField(max_length=TEXT_MAX, label=_("客户回复"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CancelForm(forms.Form):
@@ -194,7 +198,7 @@ class CancelForm(forms.Form):
 
 
 class ExplanationForm(forms.Form):
-    text = forms.CharField(label=_("向客户的故障解释"), widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(max_length=TEXT_MAX, label=_("向客户的故障解释"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ReviewExplanationForm(forms.Form):

@@ -5,12 +5,16 @@
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import hmac
 import json
 
 from asgiref.sync import sync_to_async
 from celery import current_app
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
@@ -58,8 +62,28 @@ class HealthView(HealthCheckView):
     checks = CHECKS
 
     async def get(self, request, *args, **kwargs):
+        if not await self.may_see_details(request):
+            # Anyone may learn whether the centre is healthy (status 200 / 500), not why: component errors
+            # name hosts, ports and timings.
+            with self.get_executor() as executor:
+                results = await asyncio.gather(*(check.get_result(executor) for check in self.get_checks()))
+            failing = any(result.error for result in results)
+            response = JsonResponse({"status": "fail" if failing else "ok"}, status=500 if failing else 200)
+            patch_vary_headers(response, ["Accept"])
+            add_never_cache_headers(response)
+            return response
         self.warnings = await sync_to_async(hooks.current_health_warnings)()
         return await super().get(request, *args, **kwargs)
+
+    @staticmethod
+    async def may_see_details(request) -> bool:
+        """Staff signed in, or the ``HEALTH_TOKEN`` (header ``X-Health-Token`` or ``?token=``)."""
+        token = settings.HEALTH_TOKEN
+        offered = request.headers.get("X-Health-Token") or request.GET.get("token") or ""
+        if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
+            return True
+        user = await request.auser()
+        return bool(user.is_authenticated and user.is_staff)
 
     def render_to_response_json(self, status):
         response = super().render_to_response_json(status)

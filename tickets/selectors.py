@@ -187,6 +187,18 @@ def ticket_for_page(user, pk) -> FaultTicket:
 CLOCK_KINDS = (DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL)
 
 
+def ticket_summary(ticket_id: int) -> FaultTicket:
+    """One ticket with what its summary (the alarm answer) shows: two queries, whatever its history."""
+    return (
+        FaultTicket.objects.select_related("customer", "lead_room")
+        .prefetch_related(
+            Prefetch("deadlines", queryset=Deadline.objects.filter(kind__in=CLOCK_KINDS).order_by("due_at", "id"),
+                     to_attr="clock_deadlines"),
+        )
+        .get(pk=ticket_id)
+    )
+
+
 def api_tickets(user=None) -> QuerySet:
     """Tickets with everything the API body shows, in R-PRIO order (``by_priority``), a fixed number of queries
     whatever the number of rows; given a person, only the tickets they may see. ``next_due_at`` is the body's

@@ -7,12 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from staff.models import HelpRequest, User
+from supportdesk.core import timebounds
 from tickets.choices import AlarmCategory, Outage, Severity
 from tickets.models import FaultTicket
 
 from .choices import CallDirection, DocumentKind, ParticipantKind, VisitKind
 from .models import ChecklistTemplate, DocumentTemplate
 
+# The API's limits (a longer text went out whole in every broadcast e-mail and webhook).
+TEXT_MAX = 5000
+BODY_MAX = 20000
 
 class DateTimeLocal(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -51,7 +55,7 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 class VisitForm(forms.Form):
     customer = forms.ModelChoiceField(Customer.objects.order_by("tier", "name"), label=_("客户"))
     kind = forms.ChoiceField(choices=VisitKind.choices, label=_("拜访类型"))
-    planned_at = forms.DateTimeField(label=_("计划时间"), widget=DateTimeLocal())
+    planned_at = timebounds.PlannedDateTimeField(label=_("计划时间"), widget=DateTimeLocal())
     place = forms.CharField(label=_("地点"), max_length=300, required=False)
     subject = forms.CharField(label=_("主题"), max_length=200, required=False)
     owner = PersonChoiceField(staff_users(), label=_("负责人"), required=False,
@@ -63,7 +67,7 @@ class VisitForm(forms.Form):
     ticket_numbers = forms.CharField(
         label=_("关联故障工单号"), required=False, help_text=_("故障总结拜访使用，多个工单号用逗号或空格分隔"),
     )
-    notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(max_length=TEXT_MAX, label=_("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,7 +86,8 @@ class VisitForm(forms.Form):
 
 
 class VisitEditForm(VisitForm):
-    summary = forms.CharField(label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    summary = forms.CharField(max_length=TEXT_MAX, label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}),
+                              required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)  # refused if someone saved in between
 
     def __init__(self, *args, upcoming: bool = True, **kwargs):
@@ -101,18 +106,19 @@ class ConfirmForm(forms.Form):
     callee_name = forms.CharField(label=_("客户联系人"), max_length=64)
     callee_phone = forms.CharField(label=_("客户电话"), max_length=32,
                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    called_at = forms.DateTimeField(label=_("通话时间"), widget=DateTimeLocal(), initial=timezone.now)
-    confirmed_time = forms.DateTimeField(label=_("确认的拜访时间"), widget=DateTimeLocal())
+    called_at = timebounds.PastDateTimeField(label=_("通话时间"), widget=DateTimeLocal(), initial=timezone.now)
+    confirmed_time = timebounds.PlannedDateTimeField(label=_("确认的拜访时间"), widget=DateTimeLocal())
     confirmed_place = forms.CharField(label=_("确认的地点"), max_length=300)
-    confirmed_participants = forms.CharField(label=_("确认的参加人员"), widget=forms.Textarea(attrs={"rows": 2}))
+    confirmed_participants = forms.CharField(max_length=TEXT_MAX, label=_("确认的参加人员"),
+                                             widget=forms.Textarea(attrs={"rows": 2}))
     contact_left = forms.CharField(label=_("留给客户的联系方式"), max_length=200,
                                    help_text=_("我方联系人姓名与电话"))
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=TEXT_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CompleteForm(forms.Form):
-    actual_at = forms.DateTimeField(label=_("实际拜访时间"), widget=DateTimeLocal(), initial=timezone.now)
-    summary = forms.CharField(label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    actual_at = timebounds.PastDateTimeField(label=_("实际拜访时间"), widget=DateTimeLocal(), initial=timezone.now)
+    summary = forms.CharField(max_length=TEXT_MAX, label=_("拜访纪要"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
 class CancelForm(forms.Form):
@@ -142,11 +148,11 @@ class CustomerParticipantForm(forms.Form):
 class ProblemForm(forms.Form):
     """R-VISIT-3: solved on site, or an owner and a due date."""
 
-    description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(max_length=TEXT_MAX, label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
     solved_on_site = forms.BooleanField(label=_("现场已解决"), required=False)
-    solution = forms.CharField(label=_("解决情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    solution = forms.CharField(max_length=TEXT_MAX, label=_("解决情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     owner = PersonChoiceField(staff_users(), label=_("跟进责任人"), required=False)
-    due_date = forms.DateField(label=_("跟进期限"), required=False, widget=DateInput())
+    due_date = timebounds.PlannedDateField(label=_("跟进期限"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,8 +160,8 @@ class ProblemForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    note = forms.CharField(label=_("跟进情况"), widget=forms.Textarea(attrs={"rows": 2}))
-    due_date = forms.DateField(label=_("新的跟进期限"), required=False, widget=DateInput())
+    note = forms.CharField(max_length=TEXT_MAX, label=_("跟进情况"), widget=forms.Textarea(attrs={"rows": 2}))
+    due_date = timebounds.PlannedDateField(label=_("新的跟进期限"), required=False, widget=DateInput())
     close = forms.BooleanField(label=_("跟进完成"), required=False)
 
 
@@ -173,7 +179,7 @@ class DocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=DocumentKind.choices, label=_("文档类型"))
     title = forms.CharField(label=_("标题"), max_length=200)
     template = forms.ModelChoiceField(DocumentTemplate.objects.filter(active=True), label=_("使用模板"))
-    body = forms.CharField(label=_("正文"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+    body = forms.CharField(max_length=BODY_MAX, label=_("正文"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
                            help_text=_("留空则使用模板正文"))
     reviewers = PeopleChoiceField(staff_users(), label=_("审核人（一至两名）"),
                                   widget=forms.SelectMultiple(attrs={"size": 4}))
@@ -197,7 +203,7 @@ class NoticeForm(forms.Form):
 
 
 class ReviseForm(forms.Form):
-    body = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(max_length=BODY_MAX, label=_("正文"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
 class LinkTicketForm(forms.Form):

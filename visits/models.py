@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from customers.choices import Tier
+from supportdesk.core import timebounds
 from supportdesk.core.events import EventRecord
 
 from .choices import (
@@ -151,6 +152,12 @@ class Visit(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-planned_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_at__gte=timebounds.EARLIEST, planned_at__lt=timebounds.DB_LATEST),
+                name="visit_planned_at_in_range",
+            ),
+        ]
         indexes = [
             models.Index(fields=["planned_at"], condition=Q(state__in=UPCOMING_STATES), name="visit_agenda_idx"),
             models.Index(fields=["customer", "-actual_at"], condition=Q(state="done"), name="visit_last_done_idx"),

@@ -5,7 +5,7 @@ action's domain error as a message with its HTTP status (the service changed not
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from supportdesk.core import timebounds
 from supportdesk.core.errors import DomainError, ValidationFailed
 from tickets import selectors as ticket_selectors
 from tickets.views import page
@@ -48,10 +49,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 @visits_permission("view_visit")
 def agenda(request: HttpRequest) -> HttpResponse:
     """Upcoming visits by day (planned or confirmed), two weeks from the chosen day."""
-    try:
-        start = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = timezone.localdate()
+    start = timebounds.parse_day(request.GET.get("start"), timezone.localdate())
     days = 14
     mine = bool(request.GET.get("mine"))
     return render(request, "visits/agenda.html", {

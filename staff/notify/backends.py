@@ -30,13 +30,16 @@ class HTTPGatewaySMSBackend:
         response.raise_for_status()
 
 
-def webhook_payload(fmt: str, notification) -> dict:
+def webhook_payload(fmt: str, notification, idempotency_key: str = "") -> dict:
+    """The body for one webhook format; the generic format carries the delivery's idempotency key (it is also
+    sent as the ``Idempotency-Key`` header, the only place a chat-robot format has room for it)."""
     text = f"{notification.subject}\n{notification.body}"
     if fmt == "wecom":
         return {"msgtype": "text", "text": {"content": text}}
     if fmt == "dingtalk":
         return {"msgtype": "text", "text": {"content": text}}
     return {
+        "idempotency_key": idempotency_key,
         "kind": notification.kind,
         "subject": notification.subject,
         "body": notification.body,

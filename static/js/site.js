@@ -83,3 +83,12 @@
   document.addEventListener("htmx:afterSettle", tick);
   window.setInterval(tick, 1000);
 })();
+
+// A panel refreshing itself (hx-trigger "every 30s") waits while someone is working inside it
+// (a CSP-friendly form of htmx's trigger filter, which would need eval).
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail && event.detail.elt;
+  if (elt && elt.hasAttribute && elt.hasAttribute("data-pause-while-focused") && elt.contains(document.activeElement)) {
+    event.preventDefault();
+  }
+});

@@ -33,10 +33,16 @@ def lock_row(queryset: models.QuerySet, pk, *, expected_version: int | None = No
         obj = queryset.select_for_update(of=("self",)).get(pk=pk)
     except queryset.model.DoesNotExist:
         raise NotFound(not_found or f"{queryset.model._meta.model_name} {pk} does not exist") from None
+    check_row_version(obj, expected_version, conflict=conflict)
+    return obj
+
+
+def check_row_version(obj: models.Model, expected_version: int | None, *, conflict: str = "") -> None:
+    """Refuse a caller who saw an older ``version``. A service that checks permission on the locked row calls
+    ``lock_row`` without ``expected_version`` and this after the permission check: a 403 reveals nothing."""
     if expected_version is not None and obj.version != expected_version:
         raise Conflict((conflict or "{obj} changed under you: version {version}, you had {expected}").format(
             obj=obj, version=obj.version, expected=expected_version))
-    return obj
 
 
 def save_versioned(obj: models.Model, *fields: str) -> None:

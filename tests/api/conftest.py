@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from staff.tokens import issue_client
+from tests import builders
 from tests import factories as f
-from tests.builders import ingest  # noqa: F401 - the API tests' way to open a ticket
 
 _alarm_ids = count(1)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -44,6 +44,13 @@ def alarm_body(circuit_id: str, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def ingest(circuit_id: str, **kwargs):
+    """A real ticket through ``tests.builders.ingest``, as if posted by the ``noc`` fixture's client (a client
+    clears only its own alarms)."""
+    kwargs.setdefault("source", "nms-east")
+    return builders.ingest(circuit_id, **kwargs)
 
 
 @pytest.fixture

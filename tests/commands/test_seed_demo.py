@@ -16,15 +16,15 @@ def counts():
 
 
 def test_seed_demo_twice_changes_nothing(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", not_production=True)
     first = counts()
-    call_command("seed_demo")
+    call_command("seed_demo", not_production=True)
     assert counts() == first
     assert "demo-pass-2026" in capsys.readouterr().out
 
 
 def test_seed_demo_has_every_role_and_tier():
-    call_command("seed_demo")
+    call_command("seed_demo", not_production=True)
     for role in Role.values:
         assert User.objects.filter(groups__name=role).exists(), role
     assert set(Customer.objects.values_list("tier", flat=True)) == {"diamond", "gold", "normal"}

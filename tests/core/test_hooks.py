@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -93,13 +94,13 @@ def test_health_lists_warnings_without_failing(registries, client):
     registries.register_health_warning("demo.quiet", lambda: None)
     registries.register_health_warning("demo.loud", lambda: "3 complaints overdue")
     registries.register_health_warning("demo.broken", lambda: 1 / 0)
-    response = client.get("/health/?format=json")
+    response = client.get("/health/?format=json", HTTP_X_HEALTH_TOKEN=settings.HEALTH_TOKEN)
     body = response.json()
     assert response.status_code == 200, body
     assert body["warning:demo.loud"] == "3 complaints overdue"
     assert body["warning:demo.broken"] == "demo.broken: check failed"
     assert "warning:demo.quiet" not in body
-    text = client.get("/health/?format=text").content.decode()
+    text = client.get("/health/?format=text", HTTP_X_HEALTH_TOKEN=settings.HEALTH_TOKEN).content.decode()
     assert "warning:demo.loud: 3 complaints overdue" in text
 
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from tickets.selectors import sweep_is_stale
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the checks run on their 
 
 
 def _checks(client):
-    response = client.get("/health/?format=json")
+    response = client.get("/health/?format=json", HTTP_X_HEALTH_TOKEN=settings.HEALTH_TOKEN)
     return response.status_code, response.json()
 
 

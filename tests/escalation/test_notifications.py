@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -87,8 +88,11 @@ def test_failed_delivery_is_retried_with_backoff_then_given_up():
         hook.refresh_from_db()
         assert hook.attempts == 1 and "500" in hook.last_error
         assert hook.next_attempt_at >= before + timedelta(seconds=29)
+        assert deliver(hook.pk) == "skipped"  # not before its backoff has passed
         for _ in range(MAX_ATTEMPTS - 1):
-            deliver(hook.pk)
+            hook.refresh_from_db()
+            with time_machine.travel(hook.next_attempt_at, tick=False):
+                deliver(hook.pk)
         hook.refresh_from_db()
         assert hook.status == DeliveryStatus.FAILED and hook.attempts == MAX_ATTEMPTS
         assert len(receiver.received) == MAX_ATTEMPTS

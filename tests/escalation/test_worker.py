@@ -42,6 +42,34 @@ def _env(**extra):
     return env
 
 
+def clear_broker_keys():
+    """Remove this run's broker keys (and only those: the database may be shared with other runs)."""
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    assert prefix, "the test settings give each run its own broker key prefix"
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+
+
+def start_worker(*queues, concurrency=1, env=None):
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "supportdesk", "worker", "--pool=threads" if concurrency > 1 else
+         "--pool=solo", f"--concurrency={concurrency}", "-Q", ",".join(queues), f"--hostname={queues[0]}@%h",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env or _env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def stop_worker(worker) -> str:
+    worker.terminate()
+    try:
+        out, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        out, _ = worker.communicate()
+    return out
+
+
 def _wait_for(predicate, timeout=45.0, every=0.3):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -66,7 +94,7 @@ print(r.ticket.number, r.ticket.state)
 
 def test_real_worker_sweeps_and_delivers_and_survives_a_broker_outage():
     """R-ESC-1 + R-BCAST end to end: the sweep task runs on a real worker, broadcasts reach the webhook."""
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    clear_broker_keys()
     with Receiver() as receiver:
         f.WebhookEndpointFactory(url=receiver.url, format="wecom")
         f.room_engineer("transport")
@@ -91,11 +119,7 @@ def test_real_worker_sweeps_and_delivers_and_survives_a_broker_outage():
         assert stranded.exists()
 
         # 2. A real worker on the real Redis; the beat task is sent exactly as beat sends it.
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "supportdesk", "worker", "--pool=solo", "--loglevel=WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        worker = start_worker("sweep", "deliveries", "celery")
         try:
             from supportdesk.celery import app
 
@@ -107,10 +131,5 @@ def test_real_worker_sweeps_and_delivers_and_survives_a_broker_outage():
             # 3. The sweep handed the stranded deliveries to the worker once the broker was back.
             assert _wait_for(lambda: not stranded.exclude(status=DeliveryStatus.SENT).exists())
         finally:
-            worker.terminate()
-            try:
-                out, _ = worker.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                out, _ = worker.communicate()
+            out = stop_worker(worker)
         assert "Traceback" not in out, out[-3000:]

@@ -278,9 +278,36 @@ class TicketOut(ReadOnlyModelSerializer):
         return _user_name(obj.site_lead)
 
 
+class TicketSummaryOut(ReadOnlyModelSerializer):
+    """The ticket in an alarm answer (CONTRACT.md, changed 2026-11-30): its size does not grow with the
+    ticket's history; the whole ticket is at ``url``."""
+
+    customer = serializers.SerializerMethodField()
+    circuit_id = serializers.CharField(source="circuit_ref", allow_null=True)
+    lead_room = serializers.CharField(source="lead_room.code", allow_null=True, default=None)
+    deadlines = DeadlineOut(source="clock_deadlines", many=True, help_text="joint_handling (R-ESC-1/3), "
+                            "arrival (R-ESC-2)")
+    url = serializers.SerializerMethodField(help_text="the whole ticket: GET /api/v1/tickets/{id}/")
+
+    class Meta:
+        model = FaultTicket
+        fields = ["id", "number", "state", "version", "customer", "circuit_id", "needs_triage", "lead_room",
+                  "occurred_at", "dispatched_at", "deadlines", "url"]
+
+    @extend_schema_field(TicketCustomerOut(allow_null=True))
+    def get_customer(self, obj):
+        c = obj.customer
+        return None if c is None else {"code": c.code, "name": c.name, "tier": c.tier}
+
+    def get_url(self, obj) -> str:
+        path = f"/api/v1/tickets/{obj.pk}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class AlarmResult(serializers.Serializer):
     alarm = AlarmOut()
-    ticket = TicketOut()
+    ticket = TicketSummaryOut()
     created = serializers.BooleanField(help_text="a new ticket was opened for this alarm")
     duplicate = serializers.BooleanField(help_text="this alarm_id was seen before (idempotent repeat)")
     correlated = serializers.BooleanField(help_text="an open ticket on the same circuit absorbed the alarm")
@@ -290,7 +317,7 @@ class AlarmResult(serializers.Serializer):
 
 class AlarmClearResult(serializers.Serializer):
     alarm = AlarmOut()
-    ticket = TicketOut()
+    ticket = TicketSummaryOut()
 
 
 # --------------------------------------------------------------------------- ticket writes (in)

@@ -11,13 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from staff.models import ApiScope
 from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
+from supportdesk.core.safeinput import StrictJSONParser
 
 from .. import selectors, services
 from ..choices import Transition
@@ -39,6 +39,7 @@ from .serializers import (
     ProgressIn,
     ProgressOut,
     TicketOut,
+    TicketSummaryOut,
     TransitionIn,
     raw_payload,
 )
@@ -51,14 +52,8 @@ CONFLICT = OpenApiResponse(
 )
 
 
-class BoundedJSONParser(JSONParser):
-    """A body nested deeper than the parser can follow is bad input (400), not a server error."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+# Bodies PostgreSQL cannot store (too deep, lone surrogates) are refused with 400 (supportdesk.core.safeinput).
+BoundedJSONParser = StrictJSONParser
 
 
 class ApiView(generics.GenericAPIView):
@@ -94,6 +89,10 @@ class ApiView(generics.GenericAPIView):
 
 def ticket_body(ticket_id: int) -> dict:
     return TicketOut(selectors.api_tickets().get(pk=ticket_id)).data
+
+
+def ticket_summary_body(ticket_id: int, request) -> dict:
+    return TicketSummaryOut(selectors.ticket_summary(ticket_id), context={"request": request}).data
 
 
 # --------------------------------------------------------------------------- alarms
@@ -134,7 +133,7 @@ class AlarmCollection(ApiView):
         )
         body = {
             "alarm": AlarmOut(result.alarm).data,
-            "ticket": ticket_body(result.ticket.pk),
+            "ticket": ticket_summary_body(result.ticket.pk, request),
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,
@@ -153,6 +152,8 @@ class AlarmClear(ApiView):
         tags=["alarms"],
         summary="Record an alarm's clear",
         description="Records the clear on the alarm and an event on its ticket; it does not close the ticket. "
+                    "A client clears only the alarms it raised (another client's alarm is 404) unless its token "
+                    "has the `alarms:clear_any` scope. "
                     "Repeating it changes nothing.",
         request=AlarmClearIn,
         responses={200: AlarmClearResult, 400: BAD_INPUT},
@@ -160,8 +161,11 @@ class AlarmClear(ApiView):
     def post(self, request, alarm_id: str):
         data = self.read(AlarmClearIn)
         _, via = self.actor()
-        alarm = services.clear_alarm(alarm_id=alarm_id, cleared_at=data["cleared_at"], via=via)
-        return Response({"alarm": AlarmOut(alarm).data, "ticket": ticket_body(alarm.ticket_id)})
+        client = api_client(request)
+        # A client clears the alarms it raised, unless it may clear any (alarms:clear_any); people may clear any.
+        source = client.name if client is not None and not client.has_scope(ApiScope.ALARMS_CLEAR_ANY) else None
+        alarm = services.clear_alarm(alarm_id=alarm_id, cleared_at=data["cleared_at"], via=via, source=source)
+        return Response({"alarm": AlarmOut(alarm).data, "ticket": ticket_summary_body(alarm.ticket_id, request)})
 
 
 # --------------------------------------------------------------------------- tickets

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from staff.models import ApiScope
 from supportdesk.core.api.authentication import api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer
+from supportdesk.core.safeinput import LenientJSONParser
 
 from ..api.views import ApiView
 from ..models import Alarm
@@ -71,6 +72,7 @@ class AlertmanagerWebhook(ApiView):
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
     people_permission = "tickets.add_faultticket"
+    parser_classes = [LenientJSONParser]  # one alert's bad text must not cost the batch's good alerts
 
     @extend_schema(
         operation_id="integrations_alertmanager",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from staff.models import Room
+from supportdesk.core import timebounds
 
 from ..choices import (
     BroadcastKind,
@@ -42,6 +43,10 @@ class Deadline(models.Model):
             models.UniqueConstraint(fields=["ticket", "kind", "round", "sequence"], name="deadline_unique_slot"),
             models.CheckConstraint(
                 condition=Q(met_at__isnull=True) | Q(breached_at__isnull=True), name="deadline_met_xor_breached"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=timebounds.EARLIEST, due_at__lt=timebounds.DB_LATEST),
+                name="deadline_due_at_in_range",
             ),
         ]
         indexes = [

@@ -13,6 +13,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from customers.choices import Tier
 from customers.models import Circuit, Customer
 from staff.models import Room, Vendor
+from supportdesk.core import timebounds
 
 from ..choices import (
     ACTIVE_FAULT_STATES,
@@ -170,6 +171,11 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(needs_triage=False) | Q(customer__isnull=True), name="ticket_triage_has_no_customer"
+            ),
+            # A time the database driver can read back (year 1 in Asia/Shanghai is a BC timestamp).
+            models.CheckConstraint(
+                condition=Q(occurred_at__gte=timebounds.EARLIEST, occurred_at__lt=timebounds.DB_LATEST),
+                name="ticket_occurred_at_in_range",
             ),
         ]
         indexes = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from staff.models import User
-from supportdesk.core.services import actor_label, lock_row, save_versioned
+from supportdesk.core.services import actor_label, check_row_version, lock_row, save_versioned
 from supportdesk.core.services import record_event as _record_event
 
 from ..models import FaultTicket, TicketEvent
 
-__all__ = ["actor_label", "lock_ticket", "record_event", "save_ticket"]
+__all__ = ["actor_label", "check_version", "lock_ticket", "record_event", "save_ticket"]
 
 
 def lock_ticket(ticket_id: int, *, expected_version: int | None = None) -> FaultTicket:
@@ -19,6 +19,13 @@ def lock_ticket(ticket_id: int, *, expected_version: int | None = None) -> Fault
         expected_version=expected_version, not_found=f"ticket {ticket_id} does not exist",
         conflict="ticket {obj.number} changed under you: version {version}, you had {expected}",
     )
+
+
+def check_version(ticket: FaultTicket, expected_version: int | None) -> None:
+    """Refuse a caller who saw an older version. Call it after the permission check, so that someone who may
+    not act on the ticket learns nothing about it (number, version) from a 409."""
+    check_row_version(ticket, expected_version,
+                      conflict="ticket {obj.number} changed under you: version {version}, you had {expected}")
 
 
 def save_ticket(ticket: FaultTicket, *fields: str) -> None:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from staff.choices import RoomCode
 from staff.notify.api import enqueue
-from staff.notify.deliver import due_deliveries
+from staff.notify.deliver import take_due_deliveries
 from supportdesk.core import hooks
 
 from .. import notify
@@ -87,7 +87,7 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
             _answer(deadline_id, ticket_id, now=now, summary=summary)
         if len(rows) < batch:
             break
-    pending = due_deliveries(timezone.now())
+    pending = take_due_deliveries(timezone.now())
     if pending:
         summary.deliveries_requeued = enqueue(pending)
     summary.steps = hooks.run_sweep_steps(now=now, atomic=transaction.atomic)
@@ -172,7 +172,7 @@ def _joint_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, s
         except IntegrityError:
             return
         record_event(ticket, kind=EventKind.ESCALATION, via=VIA, at=now, note=reason, data={"rule": rule})
-        transaction.on_commit(lambda: notify.notify_joint_started(ticket, rule=rule, reason=reason))
+        notify.notify_joint_started(ticket, rule=rule, reason=reason)
 
 
 def _required_arrivals(ticket: FaultTicket) -> list[TicketRoom]:
@@ -252,7 +252,7 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
                      data={"room": room.code if room else None, "vendor": room is None})
     summary.arrival_breaches += len(names)
     if names or lead_names:
-        transaction.on_commit(lambda: notify.notify_arrival_breach(ticket, missing=names + lead_names))
+        notify.notify_arrival_breach(ticket, missing=names + lead_names)
 
 
 def _customer_update_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime) -> None:

@@ -51,7 +51,7 @@ def draft_explanation(*, ticket_id: int, by: User, text: str) -> Explanation:
         explanation = current
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.EXPLANATION, by=by, note="draft", data={"explanation": explanation.pk})
-    transaction.on_commit(lambda: notify.notify_explanation_submitted(ticket, explanation))
+    notify.notify_explanation_submitted(ticket, explanation)
     return explanation
 
 
@@ -75,7 +75,7 @@ def review_explanation(*, explanation_id: int, by: User, approve: bool, note: st
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.EXPLANATION, by=by, note=f"{explanation.state} {note}".strip(),
                  data={"explanation": explanation.pk, "state": explanation.state})
-    transaction.on_commit(lambda: notify.notify_explanation_reviewed(ticket, explanation))
+    notify.notify_explanation_reviewed(ticket, explanation)
     return explanation
 
 

@@ -13,6 +13,7 @@ from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
 from staff.models import Room, User
+from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 
@@ -32,7 +33,7 @@ from ..choices import (
 from ..models import Alarm, Deadline, DialTest, FaultTicket, TicketRoom
 from ..permissions import ensure_can
 from . import deadlines
-from ._common import lock_ticket, record_event, save_ticket
+from ._common import check_version, lock_ticket, record_event, save_ticket
 from .routing import lead_room_code
 from .transitions import dispatch, restore
 
@@ -96,6 +97,8 @@ def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
         bad("raised_at", "an ISO 8601 time with an offset is required")
     elif in_future(data.raised_at, now=now):
         bad("raised_at", "is in the future")
+    elif data.raised_at < timebounds.EARLIEST:
+        bad("raised_at", "is before 2000-01-01")
     if data.dial_test is not None:
         if not isinstance(data.dial_test, dict) or data.dial_test.get("result") not in DialTestResult.values:
             bad("dial_test", "must be {\"result\": \"pass\" | \"fail\", \"detail\": \"...\"}")
@@ -276,14 +279,19 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> bool:
 
 
 @transaction.atomic
-def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
+def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "", source: str | None = None) -> Alarm:
     """Record an alarm's clear; when the ticket's last alarm clears, propose restore to the lead room
-    (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing."""
+    (or restore at once where the policy says so). Never closes a ticket; repeating it changes nothing.
+
+    ``source``: the system clearing it; when given, only an alarm that system raised is found (another
+    system's alarm is as unknown to it as one never raised). None: anyone allowed to clear any alarm."""
     if not isinstance(cleared_at, datetime) or timezone.is_naive(cleared_at):
         raise ValidationFailed.of("cleared_at", "an ISO 8601 time with an offset is required")
     if in_future(cleared_at):
         raise ValidationFailed.of("cleared_at", "is in the future")
     alarm = Alarm.objects.filter(alarm_id=alarm_id).first()
+    if alarm is not None and source is not None and alarm.source != source:
+        alarm = None
     if alarm is None:
         raise NotFound(f"alarm {alarm_id} does not exist")
     ticket = lock_ticket(alarm.ticket_id)
@@ -310,7 +318,7 @@ def clear_alarm(*, alarm_id: str, cleared_at: datetime, via: str = "") -> Alarm:
                     note=f"告警 {alarm_id} 已清除，按策略自动抢通", at=cleared_at)
         else:
             record_event(ticket, kind=EventKind.RESTORE_PROPOSED, via=via, note=alarm_id)
-            transaction.on_commit(lambda: notify.notify_restore_proposed(ticket))
+            notify.notify_restore_proposed(ticket)
     else:
         save_ticket(ticket, "alarm_cleared_at")
     return alarm
@@ -338,6 +346,8 @@ def create_ticket(
         errors["title"] = ["required"]
     if in_future(occurred_at):
         errors["occurred_at"] = ["is in the future"]
+    elif occurred_at < timebounds.EARLIEST:
+        errors["occurred_at"] = ["is before 2000-01-01"]
     for name, value, choices in (("source", source, TicketSource.values), ("category", category, AlarmCategory.values),
                                  ("severity", severity, Severity.values), ("outage", outage, Outage.values)):
         if value not in choices:
@@ -417,8 +427,9 @@ def _replace_clock_deadlines(ticket: FaultTicket) -> None:
 def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reason: str, via: str = "",
                        expected_version: int | None = None) -> FaultTicket:
     """R-LEAD override: monitoring re-routes the ticket to another lead room, with a logged reason."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "override_lead_room", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     if ticket.state not in (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change")
     if not reason.strip():
@@ -443,5 +454,5 @@ def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reaso
     record_event(ticket, kind=EventKind.LEAD_ROOM_OVERRIDDEN, by=by, via=via, note=reason,
                  data={"from": old.code if old else None, "to": room.code})
     if ticket.state != TicketState.NEW:
-        transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=[room]))
+        notify.notify_dispatch(ticket, rooms=[room])
     return ticket

@@ -2,8 +2,8 @@
 
 Every function locks the ticket row, checks who may, refuses a transition that does not
 start from the current state (``TransitionNotAllowed``) or whose guard fails
-(``ValidationFailed``), saves, writes one immutable event and leaves side effects to
-``transaction.on_commit``.
+(``ValidationFailed``), saves, writes one immutable event and writes its notifications (rows, in
+the same transaction: the outbox); only the broker hand-off waits for ``transaction.on_commit``.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from ..models import Deadline, Escalation, FaultTicket, PhoneNotification, Progr
 from ..permissions import ensure_can
 from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
-from ._common import lock_ticket, record_event, save_ticket
+from ._common import check_version, lock_ticket, record_event, save_ticket
 from .routing import related_professional_rooms
 
 REASON_MAX = 300  # FaultTicket.joint_reason / Escalation.reason
@@ -108,8 +108,9 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     involved at once, and each gets a line on the phone checklist. Normal customer: the lead room,
     and the support room's duty engineer is notified.
     """
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "dispatch", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.DISPATCH)
     if ticket.customer_id is None or ticket.needs_triage:
         raise ValidationFailed.of("customer", f"ticket {ticket.number} has no matched customer yet (triage first)")
@@ -148,8 +149,7 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
             data["no_duty_engineer"] = True
             data["told"] = sorted(u.get_username() for u in extra_people)
         record_event(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=now, note="R-DISPATCH-NORM", data=data)
-    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty,
-                                                         extra=extra_people))
+    notify.notify_dispatch(ticket, rooms=notified_rooms, duty_engineer=duty, extra=extra_people)
     if ticket.important and ticket.policy.get("broadcast_at_dispatch", True):
         # R-BCAST (a): "监控室进行信息发布" right after an important customer's dispatch: broadcast #1.
         broadcasts.publish(ticket, kind=BroadcastKind.DISPATCH, at=now, by=by, via=via)
@@ -183,8 +183,9 @@ def deadlines_of_round(ticket: FaultTicket, kind: str):
 def accept(*, ticket_id: int, by: User | None, via: str = "", expected_version: int | None = None,
            note: str = "") -> FaultTicket:
     """The lead room's engineer takes the ticket (dispatched → lead_handling)."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "accept", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.ACCEPT)
     now = timezone.now()
     _apply(ticket, Transition.ACCEPT, by=by, via=via, note=note, at=now, accepted_by=by)
@@ -196,8 +197,9 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
                 expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
     """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: joint handling with every related room, the support room
     and the vendor; the managers are told and the first broadcast goes out (R-BCAST)."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "start_joint", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.START_JOINT)
     if not reason.strip():
         raise ValidationFailed.of("reason", "joint handling needs a reason")
@@ -227,7 +229,7 @@ def _start_joint_locked(ticket: FaultTicket, *, by, reason, rule, via, at, data=
     next_at = at + every
     broadcasts.publish(ticket, kind=BroadcastKind.SCHEDULED, at=at, by=by, via=via, next_at=next_at)
     deadlines.schedule_broadcast_slot(ticket, due_at=next_at)
-    transaction.on_commit(lambda: notify.notify_joint_started(ticket, rule=rule, reason=reason))
+    notify.notify_joint_started(ticket, rule=rule, reason=reason)
     return ticket
 
 
@@ -251,8 +253,9 @@ def _require_text(value: str, field: str, message: str) -> str:
 def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expected_version: int | None = None,
             at: datetime | None = None) -> FaultTicket:
     """R-RESTORE-FIRST: service is back (maybe on a temporary route); the cause may still be open."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "restore", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.RESTORE)
     note = _require_text(note, "note", "restore needs a progress note saying how service came back")
     at = at or timezone.now()
@@ -270,8 +273,9 @@ def restore(*, ticket_id: int, by: User | None, note: str, via: str = "", expect
 def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text: str, note: str = "",
             via: str = "", expected_version: int | None = None, at: datetime | None = None) -> FaultTicket:
     """The root cause is repaired; the cause category and text are required."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "resolve", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.RESOLVE)
     if cause_category not in CauseCategory.values:
         raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
@@ -300,8 +304,9 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
 def close(*, ticket_id: int, by: User | None, customer_reply: str, via: str = "",
           expected_version: int | None = None) -> FaultTicket:
     """Close a resolved ticket: the customer's reply is recorded; R-EXPLAIN for important customers."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "close", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.CLOSE)
     ticket.customer_reply = _require_text(customer_reply, "customer_reply", "close needs the customer's reply")
     if not can_proceed(ticket.close):
@@ -316,8 +321,9 @@ def close(*, ticket_id: int, by: User | None, customer_reply: str, via: str = ""
 def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via: str = "",
            expected_version: int | None = None) -> FaultTicket:
     """Cancel a ticket that is not a fault: false alarm, duplicate, or cleared by itself."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "cancel", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.CANCEL)
     if reason not in CancelReason.values:
         raise ValidationFailed.of("reason", f"must be one of {', '.join(CancelReason.values)}")
@@ -332,8 +338,9 @@ def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via:
 def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
            expected_version: int | None = None) -> FaultTicket:
     """The fault came back: back to the lead room, with a new round of clocks from now."""
-    ticket = lock_ticket(ticket_id, expected_version=expected_version)
+    ticket = lock_ticket(ticket_id)
     ensure_can(by, "reopen", ticket)
+    check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.REOPEN)
     note = _require_text(note, "note", "reopen needs a note saying how the fault came back")
     if ticket.circuit_ref:
@@ -462,7 +469,7 @@ def add_joint_room(*, ticket_id: int, by: User | None, room_code: str, reason: s
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.ROOM_ADDED, by=by, via=via, at=at, note=reason,
                  data={"rule": "R-ESC-1", "room": room.code, "arrival_due": due.isoformat() if due else None})
-    transaction.on_commit(lambda: notify.notify_dispatch(ticket, rooms=[room]))
+    notify.notify_dispatch(ticket, rooms=[room])
     return involvement
 
 
@@ -489,6 +496,10 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
     if kind not in ProgressKind.values:
         raise ValidationFailed.of("kind", f"must be one of {', '.join(ProgressKind.values)}")
     room = _room_of(by, ticket)
+    if room_code and by is None:
+        # R-BCAST: a room's line in the broadcast is that room's own word; a system (an API client without an
+        # acting user) belongs to no room and may not speak for one.
+        raise NotPermitted(f"{via or 'the system'} acts for no user and may not write progress for room {room_code}")
     if room_code:
         room = Room.objects.filter(code=room_code).first()
         if room is None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tickets.choices import AlarmCategory, Outage, Severity
+
 from ..choices import CallDirection, CheckResult, DocumentKind, ParticipantKind, VisitKind
 from ..models import (
     AppointmentCall,
@@ -158,7 +160,7 @@ class VisitIn(serializers.Serializer):
     place = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     owner = serializers.IntegerField(required=False, allow_null=True, default=None)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     checklist_template = serializers.IntegerField(required=False, allow_null=True, default=None)
     tickets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     participants = ParticipantIn(many=True, required=False, default=list)
@@ -173,8 +175,8 @@ class VisitUpdateIn(serializers.Serializer):
     place = serializers.CharField(max_length=300, required=False, allow_blank=True)
     owner = serializers.IntegerField(required=False, allow_null=True)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
-    summary = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     checklist_template = serializers.IntegerField(required=False, allow_null=True)
     tickets = serializers.ListField(child=serializers.IntegerField(), required=False)
     version = serializers.IntegerField(required=False, help_text="The version you read: 409 if the visit changed since")
@@ -194,14 +196,14 @@ class AppointmentCallIn(serializers.Serializer):
     called_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     confirmed_time = serializers.DateTimeField()
     confirmed_place = serializers.CharField(max_length=300)
-    confirmed_participants = serializers.CharField()
+    confirmed_participants = serializers.CharField(max_length=5000)
     contact_left = serializers.CharField(max_length=200, help_text="Our name and phone left with the customer")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class CompleteIn(serializers.Serializer):
     actual_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class CancelIn(serializers.Serializer):
@@ -211,15 +213,15 @@ class CancelIn(serializers.Serializer):
 class ProblemIn(serializers.Serializer):
     """R-VISIT-3: solved on site, or an owner and a due date."""
 
-    description = serializers.CharField()
+    description = serializers.CharField(max_length=5000)
     solved_on_site = serializers.BooleanField(default=False)
-    solution = serializers.CharField(required=False, allow_blank=True, default="")
+    solution = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     owner = serializers.IntegerField(required=False, allow_null=True, default=None)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class FollowUpIn(serializers.Serializer):
-    note = serializers.CharField()
+    note = serializers.CharField(max_length=5000)
     close = serializers.BooleanField(default=False)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
     owner = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -228,9 +230,9 @@ class FollowUpIn(serializers.Serializer):
 class ProblemTicketIn(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     circuit_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    category = serializers.CharField(required=False, default="other")
-    severity = serializers.CharField(required=False, default="major")
-    outage = serializers.CharField(required=False, default="partial")
+    category = serializers.ChoiceField(choices=AlarmCategory.choices, required=False, default=AlarmCategory.OTHER)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, default=Severity.MAJOR)
+    outage = serializers.ChoiceField(choices=Outage.choices, required=False, default=Outage.PARTIAL)
 
 
 class DocumentIn(serializers.Serializer):
@@ -239,13 +241,13 @@ class DocumentIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     title = serializers.CharField(max_length=200)
     template = serializers.IntegerField()
-    body = serializers.CharField(required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     reviewers = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=2)
 
 
 class ReviewIn(serializers.Serializer):
     approve = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class NoticeIn(serializers.Serializer):
@@ -255,7 +257,7 @@ class NoticeIn(serializers.Serializer):
 class InspectionItemIn(serializers.Serializer):
     item_id = serializers.IntegerField()
     result = serializers.ChoiceField(choices=CheckResult.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class InspectionIn(serializers.Serializer):

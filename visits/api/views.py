@@ -71,6 +71,7 @@ def _by(request):
                                  responses=s.VisitOut),
 )
 class VisitViewSet(viewsets.ViewSet):
+    pagination_class = PageNumberPagination  # the list is paginated (and so documented: count, next, results)
     authentication_classes = API_AUTHENTICATION
     permission_classes = [VisitAccess]
     lookup_value_regex = r"\d+"
@@ -188,7 +189,7 @@ class VisitViewSet(viewsets.ViewSet):
                    responses=s.ProblemOut(many=True))
     @extend_schema(methods=["POST"], tags=TAG, summary="R-VISIT-3: record a problem", request=s.ProblemIn,
                    responses={201: s.ProblemOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def problems(self, request, pk=None):
         visit = self._get(pk)
         if request.method == "GET":
@@ -226,7 +227,7 @@ class VisitViewSet(viewsets.ViewSet):
     @extend_schema(methods=["GET"], tags=TAG, summary="Documents for the customer", responses=s.DocumentOut(many=True))
     @extend_schema(methods=["POST"], tags=TAG, summary="R-VISIT-4: a document on a standard template, with reviewers",
                    request=s.DocumentIn, responses={201: s.DocumentOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def documents(self, request, pk=None):
         visit = self._get(pk)
         if request.method == "GET":

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff.models import User
+from supportdesk.core import timebounds
 from supportdesk.core.errors import TransitionNotAllowed, raise_field_errors
-from supportdesk.core.services import ensure_perm, in_future, lock_row, record_event, save_versioned
+from supportdesk.core.services import ensure_perm, lock_row, record_event, save_versioned
 
 from ..choices import (
     VisitState,
@@ -78,8 +79,10 @@ def _aware(value, field: str, errors: dict, *, required: bool = True, not_future
     if not isinstance(value, datetime) or timezone.is_naive(value):
         errors.setdefault(field, []).append(_("须为带时区的时间"))
         return None
-    if not_future and in_future(value):
-        errors.setdefault(field, []).append(_("不能晚于当前时间"))
+    message = timebounds.problem(value, planned=not not_future)
+    if message:
+        errors.setdefault(field, []).append(message)
+        return None
     return value
 
 

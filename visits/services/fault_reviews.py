@@ -94,7 +94,7 @@ def propose_fault_review(*, ticket_id: int, at: datetime | None = None) -> Visit
                 data={"ticket": ticket.number},
             )
             VisitReminder.objects.create(kind=ReminderKind.FAULT_REVIEW_PROPOSED, visit=visit, sent_at=at)
-            transaction.on_commit(lambda: notify.fault_review_proposed(visit, ticket))
+            notify.fault_review_proposed(visit, ticket)
     except IntegrityError:
         return Visit.objects.filter(proposed_for=ticket).first()
     return visit

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from staff.models import User
+from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed
 from tickets.choices import AlarmCategory, Outage, Severity, TicketSource
 from tickets.models import FaultTicket
@@ -63,6 +64,8 @@ def add_problem(
             errors["due_date"] = [_("须为日期")]
         elif due_date < timezone.localdate():
             errors["due_date"] = [_("跟进期限不能早于今天")]
+        elif timebounds.problem(due_date, planned=True):
+            errors["due_date"] = [timebounds.problem(due_date, planned=True)]
     _fail(errors)
     problem = VisitProblem.objects.create(
         visit=visit,
@@ -103,6 +106,8 @@ def record_follow_up(
     if due_date is not None:
         if due_date < timezone.localdate():
             errors["due_date"] = [_("跟进期限不能早于今天")]
+        elif timebounds.problem(due_date, planned=True):
+            errors["due_date"] = [timebounds.problem(due_date, planned=True)]
         else:
             problem.due_date = due_date
     _fail(errors)

@@ -42,6 +42,7 @@ def parse(rows) -> list[tuple[int, dict]]:
         if not any(row.values()):
             continue
         problems = [f"{c} is empty" for c in REQUIRED if not row.get(c)]
+        problems += [f"{c} holds a NUL character" for c, v in row.items() if "\x00" in v]
         if row.get("tier") and row["tier"] not in Tier.values:
             problems.append(f"tier {row['tier']!r} is not one of {'|'.join(Tier.values)}")
         if row.get("service_type") and row["service_type"] not in ServiceType.values:

@@ -53,14 +53,23 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None
+        from .throttles import BadTokenThrottle
+
+        guard = BadTokenThrottle()
+        wait = guard.blocked(request)
+        if wait is not None:  # too many bad tokens from this address: not even looked up
+            raise exceptions.Throttled(wait=wait)
         if len(parts) != 2:
+            guard.note_failure(request)
             raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Token <key>'.")
         try:
             key = parts[1].decode("ascii")
         except UnicodeError:
+            guard.note_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         client = api_client_model().for_key(key)
         if client is None:
+            guard.note_failure(request)
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         client.touch()
         # An inactive acting user stays the principal: the services then refuse its actions.

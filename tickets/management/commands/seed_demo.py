@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,8 +49,19 @@ CUSTOMERS = [
 class Command(BaseCommand):
     help = "Create (or bring up to date) the demo data; running it again changes nothing but the duty shift."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--i-know-this-is-not-production", action="store_true", dest="not_production",
+            help="seed even though DEBUG is off (the demo users share one public password, admin included)",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, not_production=False, **options):
+        if not settings.DEBUG and not not_production:
+            raise CommandError(
+                "seed_demo creates users with the public demo password (an administrator among them) and refuses "
+                "to run with DEBUG off. On a machine that is not production: seed_demo --i-know-this-is-not-production"
+            )
         sync_roles()
         for code in RoomCode.values:
             Room.objects.get_or_create(code=code, defaults={"name": RoomCode(code).label, "kind": "professional"})

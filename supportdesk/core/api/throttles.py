@@ -1,0 +1,82 @@
+"""API rate limits (DRF throttling, counted in ``settings.CACHES["default"]``): per client and per address.
+
+* ``ClientRateThrottle``: per API client (token) or signed-in person, ``API_THROTTLE_RATES["client"]``.
+* ``AddressRateThrottle``: per remote address, ``API_THROTTLE_RATES["address"]``.
+* Failed token authentications count per address too (``API_THROTTLE_RATES["bad_token"]``): a stream of guessed
+  tokens is answered 429 before the tokens are even looked up.
+
+A refused request is 429 with ``Retry-After`` (seconds). Rates are read from the settings at each request, so
+they can be tuned by environment (``API_RATE_CLIENT``, ``API_RATE_ADDRESS``, ``API_RATE_BAD_TOKEN``).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class _SettingsRate(SimpleRateThrottle):
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        """The client's address: ``REMOTE_ADDR``, or from ``X-Forwarded-For`` only when ``NUM_PROXIES`` says how
+        many proxies in front set it (DRF would otherwise trust a header any client can write)."""
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
+
+
+class ClientRateThrottle(_SettingsRate):
+    scope = "client"
+
+    def get_cache_key(self, request, view):
+        client = getattr(request, "auth", None)
+        if client is not None and hasattr(client, "key_hash"):
+            return self.cache_format % {"scope": self.scope, "ident": f"client-{client.pk}"}
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.pk is not None:
+            return self.cache_format % {"scope": self.scope, "ident": f"user-{user.pk}"}
+        return None
+
+
+class AddressRateThrottle(_SettingsRate):
+    scope = "address"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class BadTokenThrottle(_SettingsRate):
+    """Counts failed token authentications per address (``note_failure``); over the rate, every token from
+    that address is refused with 429 until the window passes."""
+
+    scope = "bad_token"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def blocked(self, request) -> float | None:
+        """Seconds to wait when the address is over its failures, else None (nothing recorded)."""
+        if self.rate is None:
+            return None
+        self.key = self.get_cache_key(request, None)
+        self.history = cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return self.wait() or 1
+        return None
+
+    def note_failure(self, request) -> None:
+        if self.rate is None:
+            return
+        self.key = self.get_cache_key(request, None)
+        self.history = cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        self.history.insert(0, self.now)
+        cache.set(self.key, self.history, self.duration)
