@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from customers.models import Customer
+from customers import selectors as customer_selectors
 
 from . import forms, selectors
 from .choices import ComplaintStage, Transition
@@ -92,8 +92,8 @@ def create(request: HttpRequest) -> HttpResponse:
                 return redirect("complaints:detail", pk=result.complaint.pk)
         else:
             status = 400
-    codes = Customer.objects.order_by("code").values_list("code", "name")[:2000]
-    return render(request, "complaints/form.html", {"form": form, "customer_codes": codes}, status=status)
+    return render(request, "complaints/form.html", {"form": form, "customer_codes": customer_selectors.customer_codes()},
+                  status=status)
 
 
 # --------------------------------------------------------------------------- the complaint page

@@ -18,6 +18,11 @@ def customers_for_choice() -> QuerySet:
     return Customer.objects.annotate(tier_rank=tier_rank()).order_by("tier_rank", "code")
 
 
+def customer_codes(limit: int = 2000) -> list[tuple[str, str]]:
+    """(code, name) of customers, by code, for a form's suggestion list."""
+    return list(Customer.objects.order_by("code").values_list("code", "name")[:limit])
+
+
 def policy_for(tier: str) -> EscalationPolicy:
     """The tier's escalation policy (docs/rules.md §3.3); the defaults if an administrator removed the row."""
     policy = EscalationPolicy.objects.filter(tier=tier).first()
