@@ -274,6 +274,10 @@ SPECTACULAR_SETTINGS = {
 # --- Health ---------------------------------------------------------------
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
 
+# R-QUAL-DIAL: the Prometheus blackbox exporter that runs dial tests (empty: "no prober configured").
+BLACKBOX_EXPORTER_URL = env.str("BLACKBOX_EXPORTER_URL", default="")
+BLACKBOX_TIMEOUT_SECONDS = env.float("BLACKBOX_TIMEOUT_SECONDS", default=5.0)
+
 # --- Notifications ------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
