@@ -218,6 +218,7 @@ class ApiScope(models.TextChoices):
     TICKETS_READ = "tickets:read", _("查看工单")
     TICKETS_TRANSITION = "tickets:transition", _("工单流转与处理进展")
     PHONE_WRITE = "phone:write", _("记录电话通知（语音/短信网关）")
+    QUALITY_WRITE = "quality:write", _("上报性能采样与拨测")
 
 
 def default_api_scopes() -> list[str]:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "customers",
     "tickets",
     "visits",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("VISIT_REMINDER_INTERVAL_SECONDS", default=900),
         "options": {"expires": 600},
     },
+    # R-QUAL-*: roll up and evaluate the new quality intervals; the dial-test schedule; retention.
+    "quality-evaluate": {
+        "task": "quality.tasks.evaluate_quality",
+        "schedule": env.int("QUALITY_EVALUATE_INTERVAL_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "quality-dial-schedule": {
+        "task": "quality.tasks.run_scheduled_dial_tests",
+        "schedule": env.int("QUALITY_DIAL_INTERVAL_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "quality-retention": {"task": "quality.tasks.apply_quality_retention", "schedule": 86400, "options": {"expires": 3600}},
+}
+# R-QUAL-SERIES retention (days): 5-minute samples, 15-minute and hourly rollups.
+QUALITY_RETENTION_DAYS = {
+    "5m": env.int("QUALITY_RETENTION_5M_DAYS", default=90),
+    "15m": env.int("QUALITY_RETENTION_15M_DAYS", default=365),
+    "1h": env.int("QUALITY_RETENTION_1H_DAYS", default=3 * 365),
 }
 
 # --- REST API ---------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tickets.api.urls")),
     path("api/v1/", include("visits.api.urls")),
+    path("api/v1/", include("quality.api.urls")),
     path("accounts/", include("staff.urls")),
     path("visits/", include("visits.urls")),
     path("", include("tickets.urls")),

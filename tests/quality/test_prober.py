@@ -43,7 +43,7 @@ def test_real_exporter_passes_an_open_port_and_fails_a_closed_one(tmp_path):
     with running_exporter(tmp_path) as url:
         prober = BlackboxExporter(url, timeout_s=2)
         with tcp_listener() as server:
-            target = "127.0.0.1:%d" % server.getsockname()[1]
+            target = f"127.0.0.1:{server.getsockname()[1]}"
             passed = prober.dial(module="tcp_connect", target=target, attempts=3)
         failed = prober.dial(module="tcp_connect", target=target, attempts=3)
     assert passed.result == "pass" and passed.loss_pct == 0.0

@@ -1,0 +1,107 @@
+"""R-QUAL-SERIES: sample ingest, validated per sample, bulk written, duplicates counted."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from tickets.models import Circuit
+
+from ..models import Indicator, Sample, ServiceIndicator
+from ._watermark import hold_write_lock
+
+MAX_SAMPLES = 10_000
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class IngestOutcome:
+    accepted: int = 0  # stored now
+    duplicates: int = 0  # (circuit, indicator, at) already stored: nothing replaced
+    rejected: list[dict] = field(default_factory=list)  # [{"index": i, "errors": {field: [message]}}]
+
+
+def _parse_at(raw) -> datetime | None:
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, str) and len(raw) <= 64:
+        try:
+            value = parse_datetime(raw)
+        except ValueError:
+            return None
+    else:
+        return None
+    if value is None or timezone.is_naive(value):
+        return None
+    return value
+
+
+def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutcome:
+    """R-QUAL-SERIES: keep every good sample, name every bad one; a repeated (circuit, indicator, at) is a
+    duplicate and replaces nothing. All good samples are written in one statement."""
+    now = now or timezone.now()
+    outcome = IngestOutcome()
+    circuit_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
+    circuits = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "pk"))
+    service_types = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "service_type"))
+    indicators = dict(Indicator.objects.values_list("code", "pk"))
+    measured = set(ServiceIndicator.objects.values_list("service_type", "indicator__code"))
+    rows: list[tuple[int, int, datetime, float]] = []
+    for index, sample in enumerate(samples):
+        errors: dict[str, list[str]] = {}
+        if not isinstance(sample, dict):
+            outcome.rejected.append({"index": index, "errors": {"non_field_errors": ["must be an object"]}})
+            continue
+        ref = sample.get("circuit_id")
+        code = sample.get("indicator")
+        if not isinstance(ref, str) or not ref.strip():
+            errors["circuit_id"] = ["required"]
+        elif ref not in circuits:
+            errors["circuit_id"] = [f"unknown circuit {ref[:64]}"]
+        if not isinstance(code, str) or not code:
+            errors["indicator"] = ["required"]
+        elif code not in indicators:
+            errors["indicator"] = [f"unknown indicator {code[:32]}; one of {', '.join(sorted(indicators))}"]
+        elif ref in service_types and (service_types[ref], code) not in measured:
+            errors["indicator"] = [f"{code} is not measured on {service_types[ref]} circuits"]
+        at = _parse_at(sample.get("at"))
+        if at is None:
+            errors["at"] = ["an ISO 8601 time with an offset is required"]
+        elif at > now + CLOCK_SKEW:
+            errors["at"] = ["is in the future"]
+        value = sample.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            errors["value"] = ["a finite number is required"]
+        if errors:
+            outcome.rejected.append({"index": index, "errors": errors})
+            continue
+        rows.append((circuits[ref], indicators[code], at, float(value)))
+    if rows:
+        inserted = _insert(rows)
+        outcome.accepted = inserted
+        outcome.duplicates = len(rows) - inserted
+    return outcome
+
+
+@transaction.atomic
+def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
+    """Insert, skipping (circuit, indicator, at) already stored; answers how many rows were new."""
+    hold_write_lock()
+    table = Sample._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (circuit_id, indicator_id, at, value) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::float8[]) "
+                "ON CONFLICT (circuit_id, indicator_id, at) DO NOTHING",
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
+            )
+            return cursor.rowcount
+        before = Sample.objects.count()
+        Sample.objects.bulk_create([Sample(circuit_id=c, indicator_id=i, at=at, value=v) for c, i, at, v in rows],
+                                   ignore_conflicts=True, batch_size=500)
+        return Sample.objects.count() - before
