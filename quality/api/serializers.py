@@ -99,3 +99,29 @@ class DialTestOut(serializers.Serializer):
         if not obj.ticket_id:
             return None
         return {"id": obj.ticket_id, "number": obj.ticket.number}
+
+
+class DialRefusedItem(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["dial_refused", "conflict"])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class DialRefused(serializers.Serializer):
+    """409: the circuit has no dial target, or the prober did not answer."""
+
+    type = serializers.ChoiceField(choices=["client_error"])
+    errors = DialRefusedItem(many=True)
+
+
+class NoProberItem(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["no_prober"])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class NoProber(serializers.Serializer):
+    """503: no blackbox exporter is configured (``BLACKBOX_EXPORTER_URL``)."""
+
+    type = serializers.ChoiceField(choices=["server_error"])
+    errors = NoProberItem(many=True)

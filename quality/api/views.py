@@ -9,7 +9,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from staff.models import ApiScope
-from tickets.api.exceptions import ErrorResponse409Serializer
 from tickets.api.views import BAD_INPUT, ApiView
 from tickets.models import Circuit
 
@@ -17,7 +16,7 @@ from .. import selectors, services
 from ..choices import DialTrigger, Granularity, WarningState
 from ..models import Indicator, QualityWarning
 from ..services.ingest import MAX_SAMPLES
-from .serializers import DialTestIn, DialTestOut, SamplesIn, SamplesResult, SeriesOut, WarningOut
+from .serializers import DialRefused, DialTestIn, DialTestOut, NoProber, SamplesIn, SamplesResult, SeriesOut, WarningOut
 
 NOT_FOUND = OpenApiResponse(description="No such circuit.")
 SAMPLE_EXAMPLE = {"samples": [{"circuit_id": "SZ-DL-0001", "indicator": "latency_ms",
@@ -141,14 +140,18 @@ class CircuitDialTests(ApiView):
                     "no dial target or the prober does not answer.",
         request=DialTestIn,
         responses={200: DialTestOut, 400: BAD_INPUT, 404: NOT_FOUND,
-                   409: OpenApiResponse(ErrorResponse409Serializer, description="No dial target, or the prober did "
-                                                                                "not answer."),
-                   503: OpenApiResponse(description="No prober configured (BLACKBOX_EXPORTER_URL).")},
+                   409: OpenApiResponse(DialRefused, description="No dial target, or the prober did not answer."),
+                   503: OpenApiResponse(NoProber, description="No prober configured (BLACKBOX_EXPORTER_URL).")},
     )
     def post(self, request, circuit_id: str):
         circuit = _circuit_or_404(circuit_id)
         data = self.read(DialTestIn)
         by, _via = self.actor()
-        test = services.run_dial_test(circuit_id=circuit.circuit_id, trigger=DialTrigger.ON_DEMAND, by=by,
-                                      attempts=data.get("attempts", 3))
+        try:
+            test = services.run_dial_test(circuit_id=circuit.circuit_id, trigger=DialTrigger.ON_DEMAND, by=by,
+                                          attempts=data.get("attempts", 3))
+        except services.ProberNotConfigured as exc:
+            # An expected state of an installation, not a crash: answered, not reported as a server error.
+            return Response({"type": "server_error", "errors": [{"code": exc.code, "detail": exc.message, "attr": None}]},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(DialTestOut(test).data)
