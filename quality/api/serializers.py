@@ -1,6 +1,7 @@
 """Bodies of the quality API (CONTRACT.md "Service quality"). Samples are checked by the service, one by one,
 so a bad sample is named by its index and the good ones are kept; these serializers describe the shapes."""
 from drf_spectacular.utils import extend_schema_field
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
 
 from ..choices import DialOutcome, Granularity, WarningKind, WarningState
@@ -80,11 +81,11 @@ class WarningOut(serializers.Serializer):
         return {"id": obj.ticket_id, "number": obj.ticket.number}
 
 
-class DialTestIn(serializers.Serializer):
+class DialTestRunIn(serializers.Serializer):
     attempts = serializers.IntegerField(required=False, min_value=1, max_value=10, default=3)
 
 
-class DialTestOut(serializers.Serializer):
+class DialTestResultOut(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
     result = serializers.ChoiceField(choices=DialOutcome.choices)
@@ -110,7 +111,7 @@ class DialRefusedItem(serializers.Serializer):
 class DialRefused(serializers.Serializer):
     """409: the circuit has no dial target, or the prober did not answer."""
 
-    type = serializers.ChoiceField(choices=["client_error"])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = DialRefusedItem(many=True)
 
 
@@ -123,5 +124,5 @@ class NoProberItem(serializers.Serializer):
 class NoProber(serializers.Serializer):
     """503: no blackbox exporter is configured (``BLACKBOX_EXPORTER_URL``)."""
 
-    type = serializers.ChoiceField(choices=["server_error"])
+    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
     errors = NoProberItem(many=True)

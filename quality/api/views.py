@@ -16,7 +16,7 @@ from .. import selectors, services
 from ..choices import DialTrigger, Granularity, WarningState
 from ..models import Indicator, QualityWarning
 from ..services.ingest import MAX_SAMPLES
-from .serializers import DialRefused, DialTestIn, DialTestOut, NoProber, SamplesIn, SamplesResult, SeriesOut, WarningOut
+from .serializers import DialRefused, DialTestResultOut, DialTestRunIn, NoProber, SamplesIn, SamplesResult, SeriesOut, WarningOut
 
 NOT_FOUND = OpenApiResponse(description="No such circuit.")
 SAMPLE_EXAMPLE = {"samples": [{"circuit_id": "SZ-DL-0001", "indicator": "latency_ms",
@@ -138,14 +138,14 @@ class CircuitDialTests(ApiView):
         description="Asks the configured blackbox exporter to probe the circuit's dial target; stores the result on "
                     "the circuit and on its open ticket. 503 when no prober is configured; 409 when the circuit has "
                     "no dial target or the prober does not answer.",
-        request=DialTestIn,
-        responses={200: DialTestOut, 400: BAD_INPUT, 404: NOT_FOUND,
+        request=DialTestRunIn,
+        responses={200: DialTestResultOut, 400: BAD_INPUT, 404: NOT_FOUND,
                    409: OpenApiResponse(DialRefused, description="No dial target, or the prober did not answer."),
                    503: OpenApiResponse(NoProber, description="No prober configured (BLACKBOX_EXPORTER_URL).")},
     )
     def post(self, request, circuit_id: str):
         circuit = _circuit_or_404(circuit_id)
-        data = self.read(DialTestIn)
+        data = self.read(DialTestRunIn)
         by, _via = self.actor()
         try:
             test = services.run_dial_test(circuit_id=circuit.circuit_id, trigger=DialTrigger.ON_DEMAND, by=by,
@@ -154,4 +154,4 @@ class CircuitDialTests(ApiView):
             # An expected state of an installation, not a crash: answered, not reported as a server error.
             return Response({"type": "server_error", "errors": [{"code": exc.code, "detail": exc.message, "attr": None}]},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(DialTestOut(test).data)
+        return Response(DialTestResultOut(test).data)

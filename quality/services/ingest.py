@@ -40,12 +40,23 @@ def _parse_at(raw) -> datetime | None:
     return value
 
 
+def _plausible_ref(ref) -> bool:
+    """Only a string that could be a circuit id goes to the database (no NUL, no lone surrogate, ≤ 64)."""
+    if not isinstance(ref, str) or not 0 < len(ref) <= 64 or "\x00" in ref:
+        return False
+    try:
+        ref.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutcome:
     """R-QUAL-SERIES: keep every good sample, name every bad one; a repeated (circuit, indicator, at) is a
     duplicate and replaces nothing. All good samples are written in one statement."""
     now = now or timezone.now()
     outcome = IngestOutcome()
-    circuit_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
+    circuit_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and _plausible_ref(s.get("circuit_id"))}
     circuits = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "pk"))
     service_types = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "service_type"))
     indicators = dict(Indicator.objects.values_list("code", "pk"))
