@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("quality.api.urls")),
     path("accounts/", include("staff.urls")),
     path("visits/", include("visits.urls")),
+    path("", include("quality.urls")),
     path("", include("tickets.urls")),
 ]
 

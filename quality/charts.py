@@ -1,0 +1,34 @@
+"""What a trend chart needs, as plain JSON for the page (``json_script``) and ``static/js/quality-chart.js``."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .choices import Granularity
+
+
+def chart_payload(indicator, granularity: str, points: list[dict], *, marks=()) -> dict:
+    """Columns for uPlot: epoch seconds, avg, min, max (min/max only where a point aggregates several samples)."""
+    xs = [int(p["at"].timestamp()) for p in points]
+    return {
+        "id": f"chart-{indicator.code}",
+        "code": indicator.code, "label": indicator.name, "unit": indicator.unit, "granularity": granularity,
+        "x": xs, "avg": [p["avg"] for p in points],
+        "min": [p["min"] for p in points] if granularity != Granularity.FIVE_MINUTES else None,
+        "max": [p["max"] for p in points] if granularity != Granularity.FIVE_MINUTES else None,
+        "marks": [int(m.timestamp()) for m in marks if m is not None],
+        "count": len(points),
+    }
+
+
+def ticket_window(ticket, *, now: datetime) -> tuple[datetime, datetime, str]:
+    """Around the fault: 6 h before it to 1 h after the restore (or now); a granularity that keeps it readable."""
+    start = ticket.occurred_at - timedelta(hours=6)
+    end = min((ticket.restored_at or now) + timedelta(hours=1), now + timedelta(minutes=5))
+    span = end - start
+    if span <= timedelta(days=2):
+        granularity = Granularity.FIVE_MINUTES
+    elif span <= timedelta(days=14):
+        granularity = Granularity.FIFTEEN_MINUTES
+    else:
+        granularity = Granularity.HOUR
+    return start, end, granularity
