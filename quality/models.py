@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.choices import ServiceType, Tier
-from tickets.models import Circuit, FaultTicket
+from customers.choices import ServiceType, Tier
+from customers.models import Circuit
+from tickets.models import FaultTicket
 
 from .choices import Comparison, DialOutcome, DialTrigger, WarningKind, WarningState
 

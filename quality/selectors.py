@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from tickets.models import Circuit
+from customers.models import Circuit
 
 from .choices import GRANULARITY_STEP, Granularity, WarningState
 from .models import Indicator, QualityDialTest, QualityWarning, Rollup1h, Rollup15m, Sample, ServiceIndicator

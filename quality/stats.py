@@ -24,8 +24,10 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.choices import CauseCategory, Outage, ServiceType, TicketState, Tier
-from tickets.models import Circuit, Deadline, FaultTicket
+from customers.choices import ServiceType, Tier
+from customers.models import Circuit
+from tickets.choices import CauseCategory, Outage, TicketState
+from tickets.models import Deadline, FaultTicket
 
 from .models import QualityWarning
 

@@ -12,8 +12,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tickets.errors import DomainError
-from tickets.models import Circuit, FaultTicket
+from customers.models import Circuit
+from supportdesk.core.errors import DomainError
+from tickets.models import FaultTicket
 from tickets.views._common import is_operator, is_staff_reader, page
 
 from . import selectors, services, stats

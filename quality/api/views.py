@@ -8,9 +8,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from customers.models import Circuit
 from staff.models import ApiScope
 from tickets.api.views import BAD_INPUT, ApiView
-from tickets.models import Circuit
 
 from .. import selectors, services
 from ..choices import DialTrigger, Granularity, WarningState

@@ -14,9 +14,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.models import Circuit
+from supportdesk.core.errors import DomainError, NotFound
 from tickets.choices import OPEN_STATES, DialTestMethod
-from tickets.errors import DomainError, NotFound
-from tickets.models import Circuit, FaultTicket
+from tickets.models import FaultTicket
 from tickets.services.onsite import record_dial_test
 
 from ..choices import DialOutcome, DialTrigger, WarningKind, WarningState

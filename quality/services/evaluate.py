@@ -17,8 +17,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from customers.models import Circuit, EscalationPolicy
 from tickets.choices import AlarmCategory, Outage, Severity
-from tickets.models import Circuit, EscalationPolicy
 from tickets.services import ingest as ticket_ingest
 
 from .. import detection

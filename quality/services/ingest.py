@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tickets.models import Circuit
+from customers.models import Circuit
 
 from ..models import Indicator, Sample, ServiceIndicator
 from ._watermark import hold_write_lock
