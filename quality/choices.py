@@ -45,4 +45,5 @@ class DialOutcome(models.TextChoices):
     FAIL = "fail", _("失败")
 
 
-SERVICE_TYPES_WITH_SERIES = ("data_line", "internet_line")
+# R-QUAL-DIAL: "集客专线" — the leased lines a dispatch tests at once.
+LEASED_LINES = ("data_line", "internet_line")

@@ -18,7 +18,7 @@ Registering a name (or key) again replaces the earlier entry, so ``ready()`` may
 A reaction to a fact of a lower app (a ticket transitioned) is a Django signal of that app
 (``tickets.signals.ticket_transitioned``), not a hook.
 
-The four registries:
+The registries:
 
 ``register_sweep_step(name, fn)`` / ``sweep_steps()``
     The one deadline sweep (``tickets.services.escalation.sweep``, run by Celery beat as
@@ -34,6 +34,10 @@ The four registries:
 
 ``register_console_panel(key, *, template, context, order=100)`` / ``console_panels()``
     The same on the monitoring console.
+
+``register_ticket_panel(key, *, template, context, order=100)`` / ``ticket_panels()``
+    A ticket's page renders, after its own sections, each panel's ``template`` with
+    ``context(request, ticket) -> dict`` (``request`` and ``ticket`` are added to it).
 
 ``register_health_warning(name, fn)`` / ``health_warnings()``
     ``fn() -> str | None``: a sentence for people when something needs attention, else None. ``/health/``
@@ -69,6 +73,7 @@ class Panel:
 _sweep_steps: dict[str, SweepStep] = {}
 _dashboard_panels: dict[str, Panel] = {}
 _console_panels: dict[str, Panel] = {}
+_ticket_panels: dict[str, Panel] = {}
 _health_warnings: dict[str, Callable[[], str | None]] = {}
 
 
@@ -119,6 +124,15 @@ def register_console_panel(key: str, *, template: str, context: Callable[[object
 
 def console_panels() -> list[Panel]:
     return sorted(_console_panels.values(), key=lambda p: (p.order, p.key))
+
+
+def register_ticket_panel(key: str, *, template: str, context: Callable[..., dict], order: int = 100) -> None:
+    """Show ``template`` rendered with ``context(request, ticket)`` on a ticket's page, after its own sections."""
+    _ticket_panels[key] = Panel(key, template, context, order)
+
+
+def ticket_panels() -> list[Panel]:
+    return sorted(_ticket_panels.values(), key=lambda p: (p.order, p.key))
 
 
 # --------------------------------------------------------------------------- health

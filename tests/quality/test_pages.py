@@ -101,3 +101,26 @@ def test_outage_minutes_are_clipped_to_the_period():
     with time_machine.travel(NOW, tick=False):
         rep = stats.report(dimension="circuit", start=NOW - timedelta(hours=3), end=NOW + timedelta(hours=1))
     assert rep.groups[0].outage_minutes == pytest.approx(120.0)
+
+
+def test_ticket_page_shows_the_circuit_series_around_the_fault(client):
+    """R-QUAL-SERIES: the ticket page carries the circuit's series around the fault (a panel quality registers)."""
+    circuit = f.CircuitFactory(customer__tier="gold")
+    with time_machine.travel(NOW, tick=False):
+        ingest_samples(samples=samples(circuit.circuit_id, "loss_pct", START, [0.0, 0.0, 7.5]))
+        result = ingest(circuit.circuit_id, minutes_ago=60)
+        client.force_login(operator())
+        body = client.get(f"/tickets/{result.ticket.pk}/").content.decode()
+    assert 'id="quality-ticket-panel"' in body
+    assert 'data-quality-chart="chart-loss_pct"' in body and "7.5" in body
+
+
+def test_console_shows_active_quality_warnings(client):
+    """R-QUAL-PROACTIVE: warnings of other customers are shown on the monitoring console."""
+    circuit = f.CircuitFactory(customer__tier="normal")
+    with time_machine.travel(NOW, tick=False):
+        ingest_samples(samples=samples(circuit.circuit_id, "latency_ms", START, [70.0] * 3))
+        evaluate()
+        client.force_login(operator())
+        body = client.get("/console/").content.decode()
+    assert 'id="quality-panel"' in body and circuit.circuit_id in body

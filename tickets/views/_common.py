@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
 from staff.models import User
-from supportdesk.core.hooks import Panel
+from supportdesk.core.hooks import Panel, ticket_panels
 
 
 # --------------------------------------------------------------------------- who may see which page
@@ -74,6 +74,13 @@ def _form_errors(form: djforms.Form) -> str:
         label = form.fields[name].label if name in form.fields else ""
         parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return "; ".join(parts)
+
+
+def render_ticket_panels(request: HttpRequest, ticket) -> list[str]:
+    """The HTML of the ticket-page panels other apps registered (``hooks.register_ticket_panel``)."""
+    return [mark_safe(render_to_string(  # noqa: S308
+        p.template, {**p.context(request, ticket), "request": request, "ticket": ticket}, request=request))
+        for p in ticket_panels()]
 
 
 def render_panels(request: HttpRequest, panels: list[Panel]) -> list[str]:
