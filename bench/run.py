@@ -312,6 +312,230 @@ def measure_http(*, quick: bool, workers: int) -> None:
         proc.wait(timeout=30)
 
 
+# --------------------------------------------------------------------------- quality (R-QUAL-*)
+QUALITY_CODES = ("latency_ms", "jitter_ms", "loss_pct", "util_in_pct", "util_out_pct", "errored_seconds")
+
+
+def quality_circuits(n: int, *, prefix: str = "QB") -> list:
+    """``n`` data-line circuits of their own customers (a third diamond), created once and reused."""
+    from customers.models import Circuit, Customer
+
+    have = list(Circuit.objects.filter(circuit_id__startswith=f"{prefix}-").order_by("id"))
+    if len(have) >= n:
+        return have[:n]
+    tiers = ("diamond", "gold", "normal")
+    start = len(have)
+    customers = Customer.objects.bulk_create(
+        [Customer(code=f"{prefix}C{i:06d}", name=f"质量基准客户{i}", tier=tiers[i % 3]) for i in range(start, n)],
+        ignore_conflicts=True)
+    by_code = dict(Customer.objects.filter(code__startswith=f"{prefix}C").values_list("code", "pk"))
+    Circuit.objects.bulk_create(
+        [Circuit(circuit_id=f"{prefix}-{i:06d}", customer_id=by_code[f"{prefix}C{i:06d}"], service_type="data_line")
+         for i in range(start, n)], ignore_conflicts=True)
+    del customers
+    return list(Circuit.objects.filter(circuit_id__startswith=f"{prefix}-").order_by("id"))[:n]
+
+
+def quality_reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE quality_sample, quality_rollup15m, quality_rollup1h, quality_watch, quality_watermark, "
+                       "quality_qualitywarning RESTART IDENTITY")
+
+
+def copy_samples(rows, table: str = "quality_sample") -> float:
+    """Raw psycopg ``COPY`` of ``(circuit_pk, indicator_pk, at, value)`` rows; answers seconds."""
+    from django.db import connection, transaction
+
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} (circuit_id, indicator_id, at, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return time.perf_counter() - t0
+
+
+def measure_quality_ingest(*, quick: bool) -> None:
+    """``quality_ingest_vs_copy``: samples per second through ``POST /api/v1/quality/samples/`` (gunicorn, 10,000
+    a request, from another process) over a raw psycopg COPY of the same rows into a table with the same indexes."""
+    import http.client
+    import json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from quality.models import Indicator
+
+    quality_reset()
+    n_circuits = 1000
+    intervals = 5 if quick else 17
+    circuits = quality_circuits(n_circuits)
+    indicators = dict(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("code", "pk"))
+    base = (timezone.now() - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    samples = []
+    for k in range(intervals):
+        at = base + timedelta(minutes=5 * k)
+        iso = at.isoformat()
+        for c in circuits:
+            for code in QUALITY_CODES:
+                samples.append((c.circuit_id, c.pk, code, indicators[code], at, iso, 10.0 + (k % 7)))
+    bodies = []
+    for i in range(0, len(samples), 10_000):
+        chunk = samples[i:i + 10_000]
+        bodies.append(json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
+                                              for s in chunk]}).encode())
+    token = manage("issue_noc_token", f"bench-q-{time.time_ns()}", "--scope", "quality:write").strip().splitlines()[-1]
+    warm = json.dumps({"samples": [{"circuit_id": c.circuit_id, "indicator": code,
+                                     "at": (base - timedelta(days=1)).isoformat(), "value": 1.0}
+                                    for c in circuits for code in QUALITY_CODES][:10_000]}).encode()
+    proc, port = start_gunicorn(1)  # one client sending one batch after the other: one warm worker serves it
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        conn.request("POST", "/api/v1/quality/samples/", body=warm, headers=headers)
+        conn.getresponse().read()  # warm: imports, connection, the temporary table
+        accepted = 0
+        t0 = time.perf_counter()
+        for body in bodies:
+            conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            if response.status != 202 or answer.get("rejected"):
+                note(f"samples answered {response.status}: {str(answer)[:200]}")
+            accepted += answer.get("accepted", 0)
+        api_s = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_quality_copy")
+        cursor.execute("CREATE TABLE bench_quality_copy (LIKE quality_sample INCLUDING ALL)")
+    copy_s = copy_samples([(s[1], s[3], s[4], s[6]) for s in samples], table="bench_quality_copy")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_quality_copy")
+    api_rate, copy_rate = accepted / api_s, len(samples) / copy_s
+    figure("quality_samples", len(samples), "samples")
+    figure("quality_ingest_per_s", api_rate, "samples/s")
+    figure("quality_copy_per_s", copy_rate, "samples/s")
+    figure("quality_ingest_vs_copy", api_rate / copy_rate, "ratio")
+
+
+def measure_quality_eval(*, quick: bool) -> None:
+    """``quality_eval_s``: one 5-minute cycle of 1,000 circuits × 6 indicators (roll-up, thresholds, fluctuation
+    baselines from four weeks of hourly history, 1 % of the series stepping up), then the next cycle (baselines
+    cached on the watches)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from quality.models import Indicator, Watermark
+    from quality.services import evaluate
+
+    quality_reset()
+    n_circuits = 1000
+    circuits = quality_circuits(n_circuits)
+    indicators = dict(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("code", "pk"))
+    now = timezone.now().replace(second=0, microsecond=0)
+    hour = now.replace(minute=0)
+    # Hourly history the fluctuation baseline reads: the same hour of the week ±1 h in the four previous weeks.
+    buckets = [hour - timedelta(days=7 * w) + timedelta(hours=h) for w in range(1, 5) for h in (-1, 0, 1)]
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            "COPY quality_rollup1h (circuit_id, indicator_id, bucket, count, total, total_sq, minimum, maximum) "
+            "FROM STDIN") as copy:
+        for c in circuits:
+            for code in QUALITY_CODES:
+                for b in buckets:
+                    copy.write_row((c.pk, indicators[code], b, 12, 12 * 20.0, 12 * (400.0 + 1.0), 18.0, 22.0))
+    # The history is there already: start both watermarks after it.
+    Watermark.objects.update_or_create(name="rollup", defaults={"last_sample_id": 0})
+    Watermark.objects.update_or_create(name="evaluate", defaults={"last_sample_id": 0})
+
+    def cycle(at, k):
+        rows = []
+        for i, c in enumerate(circuits):
+            for code in QUALITY_CODES:
+                stepped = i % 100 == 0 and code == "latency_ms"
+                rows.append((c.pk, indicators[code], at, 60.0 if stepped else 20.0 + 0.1 * (k % 3)))
+        copy_samples(rows)
+
+    at = now - timedelta(minutes=10)
+    cycle(at, 0)
+    connection.close()
+    t0 = time.perf_counter()
+    first = evaluate(now=now)
+    cold = time.perf_counter() - t0
+    cycle(at + timedelta(minutes=5), 1)
+    t0 = time.perf_counter()
+    second = evaluate(now=now)
+    warm = time.perf_counter() - t0
+    figure("quality_eval_series", first.series, "series")
+    figure("quality_eval_s", cold, "s")
+    figure("quality_eval_warm_s", warm, "s")
+    note(first.line())
+    note(second.line())
+
+
+def measure_quality_chart(*, quick: bool) -> None:
+    """``quality_chart_ms_*``: the circuit page with a 30-day 5-minute chart of one indicator (8,640 points) when
+    the sample table holds 10× and 100× that circuit's 30 days (all six indicators) — growth should stay flat."""
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from quality.models import Indicator
+    from staff.models import User
+
+    quality_reset()
+    sizes = (10, 30) if quick else (10, 100)
+    circuits = quality_circuits(max(sizes), prefix="QC")
+    indicators = list(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("pk", flat=True))
+    end = timezone.now().replace(second=0, microsecond=0, minute=0)
+    start = end - timedelta(days=30)
+    intervals = 30 * 288
+    user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-quality", password="x")
+    client = Client()
+    client.force_login(user)
+    target = circuits[0]
+    url = (f"/quality/circuits/{target.circuit_id}/?indicator=latency_ms&g=5m"
+           f"&from={timezone.localtime(start):%Y-%m-%dT%H:%M}&to={timezone.localtime(end):%Y-%m-%dT%H:%M}")
+    filled = 0
+    results = {}
+    for size in sizes:
+        def rows(cs):
+            for c in cs:
+                for ind in indicators:
+                    for k in range(intervals):
+                        yield (c.pk, ind, start + timedelta(minutes=5 * k), 20.0 + (k % 12))
+        seconds = copy_samples(rows(circuits[filled:size]))
+        note(f"chart data: {size}x = {size * len(indicators) * intervals:,} samples (copied in {seconds:.0f} s)")
+        filled = size
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE quality_sample")
+        client.get(url)
+        ms, queries, response = timed(lambda: client.get(url), repeat=5)
+        if response.status_code != 200 or b'data-quality-chart' not in response.content:
+            note(f"chart page answered {response.status_code}")
+        figure(f"quality_chart_ms_{size}x", ms, "ms")
+        figure(f"quality_chart_queries_{size}x", queries, "queries")
+        results[size] = ms
+    figure("quality_chart_kb", len(response.content) / 1024, "KiB")
+    figure("quality_chart_growth", results[sizes[1]] / results[sizes[0]], "ratio")
+
+
+def measure_quality(*, quick: bool) -> dict[str, bool]:
+    measure_quality_eval(quick=quick)
+    measure_quality_chart(quick=quick)
+    measure_quality_ingest(quick=quick)
+    quality_reset()
+    big = "100x" if not quick else "30x"
+    return {
+        "quality_ingest_vs_copy>=0.25": FIGURES.get("quality_ingest_vs_copy", 0) >= 0.25,
+        "quality_eval_s<=10": FIGURES.get("quality_eval_s", 99) <= 10,
+        "quality_chart_growth<=1.5": FIGURES.get("quality_chart_growth", 99) <= 1.5,
+        f"quality_chart_ms_{big}<=100": FIGURES.get(f"quality_chart_ms_{big}", 999) <= 100,
+    }
+
+
 # --------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -321,6 +545,8 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=None, help="due deadlines per measured sweep (default 100, quick 50)")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × cores)")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn phase (database figures only)")
+    parser.add_argument("--quality-only", action="store_true", help="only the service-quality figures")
+    parser.add_argument("--skip-quality", action="store_true", help="no service-quality figures")
     args = parser.parse_args()
     large = args.large or (30_000 if args.quick else 1_000_000)
     k = args.due or (50 if args.quick else 100)
@@ -331,6 +557,12 @@ def main() -> int:
     flush_broker()
     setup_django()
     small_tag, large_tag = label(args.small), label(large)
+    if args.quality_only:
+        goals = measure_quality(quick=args.quick)
+        failed = [name for name, ok in goals.items() if not ok]
+        print(f"summary sizes=quality goals_met={len(goals) - len(failed)}/{len(goals)} "
+              f"failed={','.join(failed) or '-'} elapsed_s={time.monotonic() - started:.0f}", flush=True)
+        return 0
 
     seconds = generate(args.small, reset=True)
     figure(f"generate_s_{small_tag}", seconds, "s")
@@ -358,6 +590,7 @@ def main() -> int:
 
     if not args.skip_http:
         measure_http(quick=args.quick, workers=workers)
+    quality_goals = {} if args.skip_quality else measure_quality(quick=args.quick)
     flush_broker()
 
     goals = {
@@ -370,6 +603,7 @@ def main() -> int:
     }
     if args.skip_http:
         goals = {k: v for k, v in goals.items() if not k.startswith(("ingest", "storm"))}
+    goals.update(quality_goals)
     failed = [name for name, ok in goals.items() if not ok]
     print(f"summary sizes={small_tag},{large_tag} goals_met={len(goals) - len(failed)}/{len(goals)} "
           f"failed={','.join(failed) or '-'} elapsed_s={time.monotonic() - started:.0f}", flush=True)

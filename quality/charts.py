@@ -6,17 +6,14 @@ from datetime import datetime, timedelta
 from .choices import Granularity
 
 
-def chart_payload(indicator, granularity: str, points: list[dict], *, marks=()) -> dict:
-    """Columns for uPlot: epoch seconds, avg, min, max (min/max only where a point aggregates several samples)."""
-    xs = [int(p["at"].timestamp()) for p in points]
+def chart_payload(indicator, granularity: str, columns: dict, *, marks=()) -> dict:
+    """uPlot columns (``selectors.series_columns``): epoch seconds, avg, and min/max where a point aggregates."""
     return {
         "id": f"chart-{indicator.code}",
         "code": indicator.code, "label": indicator.name, "unit": indicator.unit, "granularity": granularity,
-        "x": xs, "avg": [p["avg"] for p in points],
-        "min": [p["min"] for p in points] if granularity != Granularity.FIVE_MINUTES else None,
-        "max": [p["max"] for p in points] if granularity != Granularity.FIVE_MINUTES else None,
+        "x": columns["x"], "avg": columns["avg"], "min": columns["min"], "max": columns["max"],
         "marks": [int(m.timestamp()) for m in marks if m is not None],
-        "count": len(points),
+        "count": len(columns["x"]),
     }
 
 

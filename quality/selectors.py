@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from customers.models import Circuit
 
@@ -46,6 +48,41 @@ def series(*, circuit_pk: int, indicator_pk: int, granularity: str, start: datet
     if granularity == Granularity.FIVE_MINUTES:
         return [{"at": at, "avg": v, "min": v, "max": v, "count": 1} for at, v in rows]
     return [{"at": b, "avg": (t / c if c else None), "min": lo, "max": hi, "count": c} for b, c, t, lo, hi in rows]
+
+
+def series_columns(*, circuit_pk: int, indicator_pk: int, granularity: str, start: datetime | None = None,
+                   end: datetime | None = None, latest: int | None = None) -> dict:
+    """R-QUAL-SERIES for a chart: the same points as :func:`series`, as columns ``x`` (epoch seconds), ``avg``,
+    ``min``, ``max`` (min/max None at 5 minutes). On PostgreSQL the epoch is computed by the database, which spares
+    turning thousands of timestamps into Python datetimes."""
+    if granularity == Granularity.FIVE_MINUTES:
+        qs, field = Sample.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "at"
+        cols = ["value"]
+    else:
+        model = Rollup15m if granularity == Granularity.FIFTEEN_MINUTES else Rollup1h
+        qs, field = model.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "bucket"
+        cols = ["count", "total", "minimum", "maximum"]
+    if connection.vendor == "postgresql":
+        table = qs.model._meta.db_table
+        qs = qs.annotate(epoch=RawSQL(f'EXTRACT(EPOCH FROM "{table}"."{field}")::bigint', []))
+        time_col = "epoch"
+    else:
+        time_col = field
+    if start is not None:
+        qs = qs.filter(**{f"{field}__gte": start})
+    if end is not None:
+        qs = qs.filter(**{f"{field}__lt": end})
+    if start is None and end is None:
+        n = min(latest or DEFAULT_POINTS[Granularity(granularity)], MAX_POINTS)
+        rows = list(qs.order_by(f"-{field}").values_list(time_col, *cols)[:n])
+        rows.reverse()
+    else:
+        rows = list(qs.order_by(field).values_list(time_col, *cols)[:MAX_POINTS])
+    xs = [r[0] if isinstance(r[0], int) else int(r[0].timestamp()) for r in rows]
+    if granularity == Granularity.FIVE_MINUTES:
+        return {"x": xs, "avg": [r[1] for r in rows], "min": None, "max": None}
+    return {"x": xs, "avg": [(r[2] / r[1] if r[1] else None) for r in rows], "min": [r[3] for r in rows],
+            "max": [r[4] for r in rows]}
 
 
 def step_of(granularity: str):

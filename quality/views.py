@@ -63,9 +63,9 @@ def circuit_page(request, circuit_id: str):
         start = end = None
     chart = None
     if indicator is not None:
-        points = selectors.series(circuit_pk=circuit.pk, indicator_pk=indicator.pk, granularity=granularity,
-                                  start=start, end=end)
-        chart = chart_payload(indicator, granularity, points)
+        columns = selectors.series_columns(circuit_pk=circuit.pk, indicator_pk=indicator.pk,
+                                           granularity=granularity, start=start, end=end)
+        chart = chart_payload(indicator, granularity, columns)
     return render(request, "quality/circuit.html", {
         "circuit": circuit, "indicators": indicators, "indicator": indicator, "granularity": granularity,
         "granularities": Granularity.choices, "chart": chart, "error": error,
@@ -133,10 +133,10 @@ def ticket_panel_context(request, ticket: FaultTicket) -> dict:
     start, end, granularity = ticket_window(ticket, now=timezone.now())
     charts = []
     for indicator in selectors.indicators_for(circuit):
-        points = selectors.series(circuit_pk=circuit.pk, indicator_pk=indicator.pk, granularity=granularity,
-                                  start=start, end=end)
-        if points:
-            charts.append(chart_payload(indicator, granularity, points, marks=[ticket.occurred_at, ticket.restored_at]))
+        columns = selectors.series_columns(circuit_pk=circuit.pk, indicator_pk=indicator.pk,
+                                           granularity=granularity, start=start, end=end)
+        if columns["x"]:
+            charts.append(chart_payload(indicator, granularity, columns, marks=[ticket.occurred_at, ticket.restored_at]))
     return {"quality_charts": charts, "quality_circuit": circuit, "quality_granularity": granularity,
             "quality_dial_tests": selectors.dial_tests(circuit_pk=circuit.pk, limit=5)}
 

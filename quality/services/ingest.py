@@ -30,9 +30,12 @@ def _parse_at(raw) -> datetime | None:
         value = raw
     elif isinstance(raw, str) and len(raw) <= 64:
         try:
-            value = parse_datetime(raw)
+            value = datetime.fromisoformat(raw)  # C speed; 10,000 a request
         except ValueError:
-            return None
+            try:
+                value = parse_datetime(raw)
+            except ValueError:
+                return None
     else:
         return None
     if value is None or timezone.is_naive(value):
@@ -56,13 +59,29 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
     duplicate and replaces nothing. All good samples are written in one statement."""
     now = now or timezone.now()
     outcome = IngestOutcome()
-    circuit_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and _plausible_ref(s.get("circuit_id"))}
-    circuits = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "pk"))
-    service_types = dict(Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "service_type"))
+    raw_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
+    circuit_refs = {ref for ref in raw_refs if _plausible_ref(ref)}
+    found = Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "pk", "service_type")
+    circuits, service_types = {}, {}
+    for ref, pk, service_type in found:
+        circuits[ref], service_types[ref] = pk, service_type
     indicators = dict(Indicator.objects.values_list("code", "pk"))
     measured = set(ServiceIndicator.objects.values_list("service_type", "indicator__code"))
     rows: list[tuple[int, int, datetime, float]] = []
+    valid_pairs: dict[tuple[str, str], tuple[int, int]] = {}
+    latest = now + CLOCK_SKEW
     for index, sample in enumerate(samples):
+        # The usual case first (a good sample), without building an error dict: 10,000 samples a request.
+        if type(sample) is dict:
+            ref, code, value = sample.get("circuit_id"), sample.get("indicator"), sample.get("value")
+            if type(ref) is str and type(code) is str and type(value) in (float, int) and math.isfinite(value):
+                ids = valid_pairs.get((ref, code))
+                if ids is None and ref in circuits and code in indicators and (service_types[ref], code) in measured:
+                    ids = valid_pairs[(ref, code)] = (circuits[ref], indicators[code])
+                at = _parse_at(sample.get("at")) if ids is not None else None
+                if at is not None and at <= latest:
+                    rows.append((ids[0], ids[1], at, float(value)))
+                    continue
         errors: dict[str, list[str]] = {}
         if not isinstance(sample, dict):
             outcome.rejected.append({"index": index, "errors": {"non_field_errors": ["must be an object"]}})
@@ -105,11 +124,17 @@ def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
     table = Sample._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY into a scratch table, then one INSERT … SELECT that skips what is already stored: COPY moves the
+            # rows in binary at wire speed, the INSERT keeps the "duplicates replace nothing" promise.
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS quality_sample_in "
+                           "(circuit_id bigint, indicator_id bigint, at timestamptz, value float8) ON COMMIT DELETE ROWS")
+            with cursor.cursor.copy("COPY quality_sample_in (circuit_id, indicator_id, at, value) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
             cursor.execute(
                 f"INSERT INTO {table} (circuit_id, indicator_id, at, value) "
-                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::float8[]) "
-                "ON CONFLICT (circuit_id, indicator_id, at) DO NOTHING",
-                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
+                "SELECT circuit_id, indicator_id, at, value FROM quality_sample_in "
+                "ON CONFLICT (circuit_id, indicator_id, at) DO NOTHING"
             )
             return cursor.rowcount
         before = Sample.objects.count()
