@@ -386,6 +386,18 @@ def measure_quality_ingest(*, quick: bool) -> None:
         bodies.append(json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
                                               for s in chunk]}).encode())
     token = manage("issue_noc_token", f"bench-q-{time.time_ns()}", "--scope", "quality:write").strip().splitlines()[-1]
+
+    def copy_once(samples) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_quality_copy")
+            cursor.execute("CREATE TABLE bench_quality_copy (LIKE quality_sample INCLUDING ALL)")
+        seconds = copy_samples([(s[1], s[3], s[4], s[6]) for s in samples], table="bench_quality_copy")
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_quality_copy")
+        return seconds
+
+    # The machine is shared: COPY runs before and after the API phase and the mean is the reference.
+    copy_before_s = copy_once(samples)
     warm = json.dumps({"samples": [{"circuit_id": c.circuit_id, "indicator": code,
                                      "at": (base - timedelta(days=1)).isoformat(), "value": 1.0}
                                     for c in circuits for code in QUALITY_CODES][:10_000]}).encode()
@@ -408,13 +420,8 @@ def measure_quality_ingest(*, quick: bool) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_quality_copy")
-        cursor.execute("CREATE TABLE bench_quality_copy (LIKE quality_sample INCLUDING ALL)")
-    copy_s = copy_samples([(s[1], s[3], s[4], s[6]) for s in samples], table="bench_quality_copy")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_quality_copy")
-    api_rate, copy_rate = accepted / api_s, len(samples) / copy_s
+    copy_after_s = copy_once(samples)
+    api_rate, copy_rate = accepted / api_s, len(samples) / ((copy_before_s + copy_after_s) / 2)
     figure("quality_samples", len(samples), "samples")
     figure("quality_ingest_per_s", api_rate, "samples/s")
     figure("quality_copy_per_s", copy_rate, "samples/s")
@@ -522,10 +529,81 @@ def measure_quality_chart(*, quick: bool) -> None:
     figure("quality_chart_growth", results[sizes[1]] / results[sizes[0]], "ratio")
 
 
+def measure_quality_storage(*, quick: bool) -> None:
+    """``quality_storage_*``: the same 30 days of 5-minute samples in (a) one table with the unique B-tree and a BRIN
+    index on the time — what supportdesk uses, with rollup tables beside it — and (b) a table partitioned by day
+    with the same unique index per partition. Load (COPY), one 5-minute cycle (INSERT … ON CONFLICT), one circuit's
+    30-day read, the retention of one day (DELETE vs DROP of a partition) and the size on disk."""
+    from django.db import connection
+    from django.utils import timezone
+
+    n_circuits = 20 if quick else 100
+    days = 30
+    end = timezone.now().replace(second=0, microsecond=0, minute=0, hour=0)
+    start = end - timedelta(days=days)
+    intervals = days * 288
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS qs_plain, qs_part CASCADE")
+        cursor.execute("CREATE TABLE qs_plain (id bigserial PRIMARY KEY, circuit_id bigint NOT NULL, "
+                       "indicator_id bigint NOT NULL, at timestamptz NOT NULL, value float8 NOT NULL, "
+                       "UNIQUE (circuit_id, indicator_id, at))")
+        cursor.execute("CREATE INDEX qs_plain_at_brin ON qs_plain USING brin (at)")
+        cursor.execute("CREATE TABLE qs_part (id bigserial, circuit_id bigint NOT NULL, indicator_id bigint NOT NULL, "
+                       "at timestamptz NOT NULL, value float8 NOT NULL, UNIQUE (circuit_id, indicator_id, at)) "
+                       "PARTITION BY RANGE (at)")
+        for d in range(days + 2):
+            lo, hi = start + timedelta(days=d), start + timedelta(days=d + 1)
+            cursor.execute(f"CREATE TABLE qs_part_{d} PARTITION OF qs_part FOR VALUES FROM (%s) TO (%s)", [lo, hi])
+
+    def rows():
+        for k in range(intervals):
+            at = start + timedelta(minutes=5 * k)
+            for c in range(1, n_circuits + 1):
+                for ind in range(1, 7):
+                    yield (c, ind, at, 20.0 + (k % 12))
+
+    total = n_circuits * 6 * intervals
+    figure("quality_storage_rows", total, "samples")
+    for name in ("plain", "part"):
+        seconds = copy_samples(rows(), table=f"qs_{name}")
+        figure(f"quality_storage_copy_s_{name}", seconds, "s")
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE qs_{name}")
+            cycle_at = end + timedelta(minutes=5)
+            values = [(c, ind, cycle_at, 1.0) for c in range(1, n_circuits + 1) for ind in range(1, 7)]
+            t0 = time.perf_counter()
+            cursor.execute(
+                f"INSERT INTO qs_{name} (circuit_id, indicator_id, at, value) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::float8[]) "
+                "ON CONFLICT DO NOTHING",
+                [[v[0] for v in values], [v[1] for v in values], [v[2] for v in values], [v[3] for v in values]])
+            figure(f"quality_storage_cycle_ms_{name}", (time.perf_counter() - t0) * 1000, "ms")
+            reads = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                cursor.execute(f"SELECT at, value FROM qs_{name} WHERE circuit_id = 7 AND indicator_id = 1 "
+                               "AND at >= %s AND at < %s ORDER BY at", [start, end])
+                cursor.fetchall()
+                reads.append((time.perf_counter() - t0) * 1000)
+            figure(f"quality_storage_read_ms_{name}", statistics.median(reads), "ms")
+            cursor.execute(f"SELECT pg_total_relation_size('qs_{name}')" if name == "plain" else
+                           "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                           "WHERE inhparent = 'qs_part'::regclass")
+            figure(f"quality_storage_mb_{name}", cursor.fetchone()[0] / 2**20, "MiB")
+            t0 = time.perf_counter()
+            if name == "plain":
+                cursor.execute("DELETE FROM qs_plain WHERE at < %s", [start + timedelta(days=1)])
+            else:
+                cursor.execute("DROP TABLE qs_part_0")
+            figure(f"quality_storage_retention_ms_{name}", (time.perf_counter() - t0) * 1000, "ms")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS qs_plain, qs_part CASCADE")
+
+
 def measure_quality(*, quick: bool) -> dict[str, bool]:
+    measure_quality_ingest(quick=quick)
     measure_quality_eval(quick=quick)
     measure_quality_chart(quick=quick)
-    measure_quality_ingest(quick=quick)
     quality_reset()
     big = "100x" if not quick else "30x"
     return {
@@ -547,6 +625,8 @@ def main() -> int:
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn phase (database figures only)")
     parser.add_argument("--quality-only", action="store_true", help="only the service-quality figures")
     parser.add_argument("--skip-quality", action="store_true", help="no service-quality figures")
+    parser.add_argument("--quality-storage", action="store_true",
+                        help="also compare one table + BRIN with daily partitions (the storage choice)")
     args = parser.parse_args()
     large = args.large or (30_000 if args.quick else 1_000_000)
     k = args.due or (50 if args.quick else 100)
@@ -557,6 +637,8 @@ def main() -> int:
     flush_broker()
     setup_django()
     small_tag, large_tag = label(args.small), label(large)
+    if args.quality_storage:
+        measure_quality_storage(quick=args.quick)
     if args.quality_only:
         goals = measure_quality(quick=args.quick)
         failed = [name for name, ok in goals.items() if not ok]

@@ -43,6 +43,16 @@ def _parse_at(raw) -> datetime | None:
     return value
 
 
+def _circuits(refs: set[str]) -> list[tuple[str, int, str]]:
+    """(circuit_id, pk, service_type) of the known ones; on PostgreSQL one array parameter, not 1,000 placeholders."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT circuit_id, id, service_type FROM {Circuit._meta.db_table} WHERE circuit_id = ANY(%s)",
+                           [list(refs)])
+            return cursor.fetchall()
+    return list(Circuit.objects.filter(circuit_id__in=refs).values_list("circuit_id", "pk", "service_type"))
+
+
 def _plausible_ref(ref) -> bool:
     """Only a string that could be a circuit id goes to the database (no NUL, no lone surrogate, ≤ 64)."""
     if not isinstance(ref, str) or not 0 < len(ref) <= 64 or "\x00" in ref:
@@ -61,7 +71,7 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
     outcome = IngestOutcome()
     raw_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
     circuit_refs = {ref for ref in raw_refs if _plausible_ref(ref)}
-    found = Circuit.objects.filter(circuit_id__in=circuit_refs).values_list("circuit_id", "pk", "service_type")
+    found = _circuits(circuit_refs)
     circuits, service_types = {}, {}
     for ref, pk, service_type in found:
         circuits[ref], service_types[ref] = pk, service_type
@@ -69,6 +79,7 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
     measured = set(ServiceIndicator.objects.values_list("service_type", "indicator__code"))
     rows: list[tuple[int, int, datetime, float]] = []
     valid_pairs: dict[tuple[str, str], tuple[int, int]] = {}
+    times: dict[str, datetime | None] = {}  # a batch repeats the same few timestamps over many series
     latest = now + CLOCK_SKEW
     for index, sample in enumerate(samples):
         # The usual case first (a good sample), without building an error dict: 10,000 samples a request.
@@ -78,7 +89,13 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
                 ids = valid_pairs.get((ref, code))
                 if ids is None and ref in circuits and code in indicators and (service_types[ref], code) in measured:
                     ids = valid_pairs[(ref, code)] = (circuits[ref], indicators[code])
-                at = _parse_at(sample.get("at")) if ids is not None else None
+                at = None
+                if ids is not None:
+                    raw = sample.get("at")
+                    if type(raw) is str:
+                        at = times.get(raw, False)
+                        if at is False:
+                            at = times[raw] = _parse_at(raw)
                 if at is not None and at <= latest:
                     rows.append((ids[0], ids[1], at, float(value)))
                     continue
