@@ -10,12 +10,12 @@ queries does not grow with the number of groups, tickets or circuits.
 * **availability** — 1 − outage minutes ÷ (circuits in the group × minutes of the period), where the group has
   circuits (customer, circuit, service type, tier; the whole period); rooms and causes have no circuit base;
 * **median time to restore** (minutes), **deadlines met** (met ÷ answered), **warnings**;
-* further metrics (complaints) come from :func:`register_metric`, without this module importing their app.
+* further metrics (complaints) come from ``supportdesk.core.hooks.register_stats_metric``, without this module
+  importing their app.
 """
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.choices import ServiceType, Tier
 from customers.models import Circuit
+from supportdesk.core import hooks
 from tickets.choices import CauseCategory, Outage, TicketState
 from tickets.models import Deadline, FaultTicket
 
@@ -41,17 +42,9 @@ DIMENSIONS = {
     "period": _("时段"),
 }
 
-# name -> (label, fn(*, start, end) -> {circuit_pk: count}); registered by other apps (e.g. complaints).
-_metrics: dict[str, tuple[str, Callable[..., dict[int, int]]]] = {}
-
-
-def register_metric(name: str, *, label: str, per_circuit: Callable[..., dict[int, int]]) -> None:
-    """Add a per-circuit count (``per_circuit(start=, end=) -> {circuit_pk: n}``, one query) to the statistics."""
-    _metrics[name] = (label, per_circuit)
-
-
 def extra_metrics() -> list[tuple[str, str]]:
-    return [(name, str(label)) for name, (label, _fn) in _metrics.items()]
+    """Columns other apps registered (``supportdesk.core.hooks.register_stats_metric``), e.g. complaints."""
+    return [(name, str(label)) for name, label, _fn in hooks.stats_metrics()]
 
 
 @dataclass
@@ -137,7 +130,7 @@ def report(*, dimension: str, start: datetime, end: datetime, now: datetime | No
             QualityWarning.objects.filter(started_at__gte=start, started_at__lt=end)
             .annotate(day=TruncDay("started_at")).values("day").annotate(n=Count("pk")).values_list("day", "n")
         )
-    extras = {name: fn(start=start, end=end) for name, (_label, fn) in _metrics.items()}
+    extras = {name: fn(start=start, end=end) for name, _label, fn in hooks.stats_metrics()}
 
     groups: dict[str, Group] = {}
 

@@ -39,6 +39,11 @@ The registries:
     A ticket's page renders, after its own sections, each panel's ``template`` with
     ``context(request, ticket) -> dict`` (``request`` and ``ticket`` are added to it).
 
+``register_stats_metric(name, *, label, per_circuit)`` / ``stats_metrics()``
+    The quality statistics (R-QUAL-STATS, ``quality.stats``) add a column per registered metric:
+    ``per_circuit(*, start, end) -> {circuit_pk: count}`` (one query; e.g. complaints received in the period),
+    summed into each group of circuits (customer, circuit, service type, tier).
+
 ``register_health_warning(name, fn)`` / ``health_warnings()``
     ``fn() -> str | None``: a sentence for people when something needs attention, else None. ``/health/``
     lists each current warning (JSON: ``"warning:<name>": "<text>"``; ``?format=text``: one line each) and the
@@ -74,6 +79,7 @@ _sweep_steps: dict[str, SweepStep] = {}
 _dashboard_panels: dict[str, Panel] = {}
 _console_panels: dict[str, Panel] = {}
 _ticket_panels: dict[str, Panel] = {}
+_stats_metrics: dict[str, tuple[str, Callable[..., dict[int, int]]]] = {}
 _health_warnings: dict[str, Callable[[], str | None]] = {}
 
 
@@ -133,6 +139,16 @@ def register_ticket_panel(key: str, *, template: str, context: Callable[..., dic
 
 def ticket_panels() -> list[Panel]:
     return sorted(_ticket_panels.values(), key=lambda p: (p.order, p.key))
+
+
+# --------------------------------------------------------------------------- statistics
+def register_stats_metric(name: str, *, label, per_circuit: Callable[..., dict[int, int]]) -> None:
+    """Add a per-circuit count (``per_circuit(*, start, end) -> {circuit_pk: n}``) to the quality statistics."""
+    _stats_metrics[name] = (label, per_circuit)
+
+
+def stats_metrics() -> list[tuple[str, str, Callable[..., dict[int, int]]]]:
+    return [(name, label, fn) for name, (label, fn) in _stats_metrics.items()]
 
 
 # --------------------------------------------------------------------------- health

@@ -124,3 +124,20 @@ def test_console_shows_active_quality_warnings(client):
         client.force_login(operator())
         body = client.get("/console/").content.decode()
     assert 'id="quality-panel"' in body and circuit.circuit_id in body
+
+
+def test_a_registered_metric_is_a_column_of_the_statistics(client):
+    """R-QUAL-STATS: complaints (another app) add their per-circuit count through the core hook."""
+    from supportdesk.core import hooks
+
+    circuit = f.CircuitFactory(customer__tier="gold")
+    hooks.register_stats_metric("complaints", label="投诉", per_circuit=lambda *, start, end: {circuit.pk: 2})
+    try:
+        client.force_login(operator())
+        with time_machine.travel(NOW, tick=False):
+            response = client.get("/quality/stats/", {"by": "circuit", "format": "csv"})
+    finally:
+        hooks._stats_metrics.pop("complaints", None)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][-1] == "complaints"
+    assert [r for r in rows[1:] if r[0] == circuit.circuit_id][0][-1] == "2"
