@@ -10,7 +10,7 @@ def chart_payload(indicator, granularity: str, columns: dict, *, marks=()) -> di
     """uPlot columns (``selectors.series_columns``): epoch seconds, avg, and min/max where a point aggregates."""
     return {
         "id": f"chart-{indicator.code}",
-        "code": indicator.code, "label": indicator.name, "unit": indicator.unit, "granularity": granularity,
+        "code": indicator.code, "label": indicator.label, "unit": indicator.unit, "granularity": granularity,
         "x": columns["x"], "avg": columns["avg"], "min": columns["min"], "max": columns["max"],
         "marks": [int(m.timestamp()) for m in marks if m is not None],
         "count": len(columns["x"]),

@@ -2,14 +2,16 @@
 
 Written by a data migration; ``ensure()`` writes them again where a transactional test flushed the tables."""
 
+from django.utils.translation import gettext_noop
+
 INDICATORS = [
     # code, name, unit, fluct_min_scale, position
-    ("latency_ms", "时延", "ms", 1.0, 1),
-    ("jitter_ms", "抖动", "ms", 1.0, 2),
-    ("loss_pct", "丢包率", "%", 0.5, 3),
-    ("util_in_pct", "入向利用率", "%", 5.0, 4),
-    ("util_out_pct", "出向利用率", "%", 5.0, 5),
-    ("errored_seconds", "误码秒", "s", 2.0, 6),
+    ("latency_ms", gettext_noop("时延"), "ms", 1.0, 1),
+    ("jitter_ms", gettext_noop("抖动"), "ms", 1.0, 2),
+    ("loss_pct", gettext_noop("丢包率"), "%", 0.5, 3),
+    ("util_in_pct", gettext_noop("入向利用率"), "%", 5.0, 4),
+    ("util_out_pct", gettext_noop("出向利用率"), "%", 5.0, 5),
+    ("errored_seconds", gettext_noop("误码秒"), "s", 2.0, 6),
 ]
 SERVICE_TYPES = ["data_line", "internet_line"]
 THRESHOLDS = {"loss_pct": 1.0, "latency_ms": 50.0, "jitter_ms": 30.0, "util_in_pct": 90.0, "util_out_pct": 90.0}

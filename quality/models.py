@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.choices import ServiceType, Tier
@@ -40,6 +41,11 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language when it is one of the defaults (catalogued), else as typed."""
+        return gettext(self.name)
 
 
 class ServiceIndicator(models.Model):
