@@ -22,5 +22,7 @@ def test_the_run_commands_work_without_any_service(tmp_path):
     manage("migrate", "--no-input", "-v", "0")
     assert "demo-pass-2026" in manage("seed_demo")
     assert "joint_started=1" in manage("sweep_deadlines")  # the demo's diamond fault is 70 min old
+    assert "samples stored" in manage("seed_quality_demo")  # SQLite: ingest and rollups without PostgreSQL
+    assert "samples in" in manage("evaluate_quality")
     assert (tmp_path / "supportdesk.sqlite3").exists()
     assert any((tmp_path / "broker" / "in").iterdir())  # deliveries handed to the filesystem broker
