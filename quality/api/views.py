@@ -50,6 +50,8 @@ class SampleCollection(ApiView):
 
 
 def _circuit_or_404(circuit_id: str) -> Circuit:
+    if "\x00" in circuit_id or len(circuit_id) > 64:
+        raise exceptions.NotFound("No such circuit.")
     return get_object_or_404(Circuit.objects.only("pk", "circuit_id", "service_type"), circuit_id=circuit_id)
 
 
@@ -124,7 +126,10 @@ class WarningList(ApiView):
         limit = request.query_params.get("limit", "200")
         if not limit.isdigit() or not 1 <= int(limit) <= 1000:
             raise exceptions.ValidationError({"limit": ["an integer from 1 to 1000"]})
-        rows = selectors.warnings(state=state, circuit_ref=request.query_params.get("circuit_id") or None)[:int(limit)]
+        circuit_ref = request.query_params.get("circuit_id") or None
+        if circuit_ref is not None and ("\x00" in circuit_ref or len(circuit_ref) > 64):
+            raise exceptions.ValidationError({"circuit_id": ["not a circuit id"]})
+        rows = selectors.warnings(state=state, circuit_ref=circuit_ref)[:int(limit)]
         return Response(WarningOut(rows, many=True).data)
 
 

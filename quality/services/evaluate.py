@@ -65,13 +65,22 @@ def evaluate(*, now: datetime | None = None, roll: bool = True) -> EvaluationSum
         count = _evaluate_batch(bound=bound, summary=summary, now=now)
         if count < BATCH:
             break
-    for warning_id in summary.raised_ids:
+    # Every active warning of an important customer that has no alarm yet: the ones raised now, and any whose
+    # hand-over failed in an earlier run (a crash between the warning and its ticket is retried here).
+    for warning_id in _pending_proactive():
         if _open_ticket(warning_id):
             summary.tickets += 1
     for warning_id in summary.cleared_ids:
         if _clear_alarm(warning_id):
             summary.alarm_clears += 1
     return summary
+
+
+def _pending_proactive() -> list[int]:
+    return list(QualityWarning.objects.filter(
+        state=WarningState.ACTIVE, alarm_id="", kind__in=[WarningKind.THRESHOLD, WarningKind.FLUCTUATION],
+        circuit__customer__tier__in=_important_tiers(),
+    ).order_by("pk").values_list("pk", flat=True))
 
 
 def _thresholds() -> dict[tuple[str, int, str], Threshold]:
@@ -273,7 +282,11 @@ def _open_ticket(warning_id: int) -> bool:
     customer = warning.circuit.customer
     if customer is None or customer.tier not in _important_tiers():
         return False
-    return raise_quality_alarm(warning)
+    try:
+        return raise_quality_alarm(warning)
+    except Exception:  # noqa: BLE001 - one warning's ticket must not stop the others; retried next run
+        log.exception("quality warning %s could not open its ticket", warning_id)
+        return False
 
 
 def raise_quality_alarm(warning: QualityWarning) -> bool:

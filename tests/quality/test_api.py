@@ -101,3 +101,17 @@ def test_dial_test_without_a_prober_is_503(settings):
     client = noc_client("probe", scopes=["quality:write"])
     response = client.post(f"/api/v1/circuits/{circuit.circuit_id}/dial-tests/", {}, format="json")
     assert response.status_code == 503
+
+
+def test_issue_noc_token_grants_the_quality_scope():
+    """R-QUAL-SERIES: `issue_noc_token NAME --scope quality:write` makes a collector's token."""
+    import io
+
+    from django.core.management import call_command
+
+    from staff.models import ApiClient
+
+    out = io.StringIO()
+    call_command("issue_noc_token", "collector", "--scope", "quality:write", stdout=out)
+    assert "quality:write" in ApiClient.objects.get(name="collector").scopes
+    assert out.getvalue().strip().splitlines()[-1]

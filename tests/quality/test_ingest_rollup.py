@@ -63,3 +63,23 @@ def test_rollups_merge_new_samples_incrementally():
     assert [p["avg"] for p in points] == [20, 50]
     five = selectors.series(circuit_pk=circuit.pk, indicator_pk=indicator.pk, granularity="5m", latest=2)
     assert [p["avg"] for p in five] == [50, 60]
+
+
+def test_retention_keeps_each_granularity_for_its_policy():
+    """R-QUAL-SERIES: 5-minute samples 90 days, 15-minute 1 year, hourly 3 years (settings), applied by beat."""
+    from quality.services import apply_retention
+
+    circuit = f.CircuitFactory()
+    old = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # 182 days before NOW
+    with time_machine.travel(old + timedelta(hours=1), tick=False):
+        ingest_samples(samples=samples(circuit.circuit_id, "latency_ms", old, [10.0, 11.0]))
+    with time_machine.travel(NOW, tick=False):
+        ingest_samples(samples=samples(circuit.circuit_id, "latency_ms", START, [12.0]))
+        roll_up()
+        deleted = apply_retention()
+    assert deleted == {"5m": 2, "15m": 0, "1h": 0}
+    assert Sample.objects.count() == 1
+    assert Rollup15m.objects.count() == 2 and Rollup1h.objects.count() == 2
+    with time_machine.travel(NOW + timedelta(days=400), tick=False):
+        assert apply_retention()["15m"] == 2
+    assert Rollup1h.objects.count() == 2

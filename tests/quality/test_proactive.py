@@ -126,3 +126,25 @@ def test_evaluate_quality_command_prints_one_line(capsys):
         call_command("evaluate_quality")
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "1 warnings raised" in out[0]
+
+
+def test_a_failed_hand_over_is_retried_by_the_next_evaluation(monkeypatch):
+    """R-QUAL-PROACTIVE: if the ticket could not be opened (ingest down), the next run opens it — once."""
+    import importlib
+
+    evaluation = importlib.import_module("quality.services.evaluate")
+
+    circuit = f.CircuitFactory(customer__tier="diamond")
+    real = evaluation.raise_quality_alarm
+
+    def broken(warning):
+        raise RuntimeError("ingest unavailable")
+
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        post(circuit, "loss_pct", T0, [4.0] * 3)
+        monkeypatch.setattr(evaluation, "raise_quality_alarm", broken)
+        assert evaluate().tickets == 0
+        monkeypatch.setattr(evaluation, "raise_quality_alarm", real)
+        assert evaluate().tickets == 1
+        assert evaluate().tickets == 0
+    assert FaultTicket.objects.count() == 1
