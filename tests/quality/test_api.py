@@ -115,3 +115,20 @@ def test_issue_noc_token_grants_the_quality_scope():
     call_command("issue_noc_token", "collector", "--scope", "quality:write", stdout=out)
     assert "quality:write" in ApiClient.objects.get(name="collector").scopes
     assert out.getvalue().strip().splitlines()[-1]
+
+
+def test_the_quality_endpoints_are_in_the_openapi_schema():
+    """The schema describes every quality endpoint with its bodies and errors."""
+    from rest_framework.test import APIClient
+
+    doc = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = doc["paths"]
+    expected = {
+        "/api/v1/quality/samples/": ("post", {"202", "400"}),
+        "/api/v1/quality/warnings/": ("get", {"200", "400"}),
+        "/api/v1/circuits/{circuit_id}/series/": ("get", {"200", "400", "404"}),
+        "/api/v1/circuits/{circuit_id}/dial-tests/": ("post", {"200", "404", "409", "503"}),
+    }
+    for path, (method, codes) in expected.items():
+        responses = set(paths[path][method]["responses"])
+        assert codes | {"401", "403"} <= responses, (path, responses)
