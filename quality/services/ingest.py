@@ -145,7 +145,9 @@ def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
             # rows in binary at wire speed, the INSERT keeps the "duplicates replace nothing" promise.
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS quality_sample_in "
                            "(circuit_id bigint, indicator_id bigint, at timestamptz, value float8) ON COMMIT DELETE ROWS")
-            with cursor.cursor.copy("COPY quality_sample_in (circuit_id, indicator_id, at, value) FROM STDIN") as copy:
+            with cursor.cursor.copy("COPY quality_sample_in (circuit_id, indicator_id, at, value) FROM STDIN "
+                                    "(FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "int8", "timestamptz", "float8"])
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(
