@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Circuit, EscalationPolicy
@@ -175,14 +175,36 @@ def _evaluate_batch(*, bound: int, summary: EvaluationSummary, now: datetime) ->
     new = [w for w in changed.values() if w.pk is None]
     old = [w for w in changed.values() if w.pk is not None]
     Watch.objects.bulk_create(new, batch_size=1000)
-    Watch.objects.bulk_update(old, ["abnormal_run", "normal_run", "active", "last_at", "baseline_hour",
-                                     "baseline_center", "baseline_scale"], batch_size=1000)
+    _update_watches(old)
     mark.last_sample_id = last_id
     mark.updated_at = now
     mark.save(update_fields=["last_sample_id", "updated_at"])
     summary.samples += len(rows)
     summary.series += len(series)
     return len(rows)
+
+
+def _update_watches(watches: list[Watch]) -> None:
+    """Write the changed watches; on PostgreSQL one ``UPDATE … FROM unnest(…)`` (Django's ``bulk_update`` builds a
+    CASE per field and row, which grows with the square of the batch when an hour's baselines all refresh)."""
+    if not watches:
+        return
+    if connection.vendor != "postgresql":
+        Watch.objects.bulk_update(watches, ["abnormal_run", "normal_run", "active", "last_at", "baseline_hour",
+                                            "baseline_center", "baseline_scale"], batch_size=500)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Watch._meta.db_table} AS w SET abnormal_run = v.abnormal_run, normal_run = v.normal_run, "
+            "active = v.active, last_at = v.last_at, baseline_hour = v.baseline_hour, "
+            "baseline_center = v.baseline_center, baseline_scale = v.baseline_scale "
+            "FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::bool[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::float8[], %s::float8[]) AS v(id, abnormal_run, normal_run, active, last_at, baseline_hour, "
+            "baseline_center, baseline_scale) WHERE w.id = v.id",
+            [[w.pk for w in watches], [w.abnormal_run for w in watches], [w.normal_run for w in watches],
+             [w.active for w in watches], [w.last_at for w in watches], [w.baseline_hour for w in watches],
+             [w.baseline_center for w in watches], [w.baseline_scale for w in watches]],
+        )
 
 
 def _baselines(rows, watches, indicators) -> dict:
