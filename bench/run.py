@@ -314,6 +314,9 @@ def measure_http(*, quick: bool, workers: int) -> None:
 
 # --------------------------------------------------------------------------- quality (R-QUAL-*)
 QUALITY_CODES = ("latency_ms", "jitter_ms", "loss_pct", "util_in_pct", "util_out_pct", "errored_seconds")
+# A healthy line (below every default threshold of SPEC §6).
+NORMAL = {"latency_ms": 20.0, "jitter_ms": 3.0, "loss_pct": 0.1, "util_in_pct": 40.0, "util_out_pct": 30.0,
+          "errored_seconds": 0.0}
 
 
 def quality_circuits(n: int, *, prefix: str = "QB") -> list:
@@ -452,8 +455,9 @@ def measure_quality_eval(*, quick: bool) -> None:
             "FROM STDIN") as copy:
         for c in circuits:
             for code in QUALITY_CODES:
+                mean = NORMAL[code]
                 for b in buckets:
-                    copy.write_row((c.pk, indicators[code], b, 12, 12 * 20.0, 12 * (400.0 + 1.0), 18.0, 22.0))
+                    copy.write_row((c.pk, indicators[code], b, 12, 12 * mean, 12 * (mean * mean + 1.0), mean - 2, mean + 2))
     Watermark.objects.update_or_create(name="rollup", defaults={"last_sample_id": 0})
     Watermark.objects.update_or_create(name="evaluate", defaults={"last_sample_id": 0})
 
@@ -462,7 +466,7 @@ def measure_quality_eval(*, quick: bool) -> None:
         for i, c in enumerate(circuits):
             for code in QUALITY_CODES:
                 stepped = i % 100 == 0 and code == "latency_ms"
-                rows.append((c.pk, indicators[code], at, 60.0 if stepped else 20.0 + 0.1 * (k % 3)))
+                rows.append((c.pk, indicators[code], at, 60.0 if stepped else NORMAL[code] + 0.1 * (k % 3)))
         copy_samples(rows)
 
     times = []
