@@ -5,9 +5,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from psycopg import errors as psycopg_errors
 
 from customers.models import Circuit
 
@@ -134,6 +135,13 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
     return outcome
 
 
+def _copy(cursor, table: str, rows) -> None:
+    with cursor.cursor.copy(f"COPY {table} (circuit_id, indicator_id, at, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int8", "int8", "timestamptz", "float8"])
+        for row in rows:
+            copy.write_row(row)
+
+
 @transaction.atomic
 def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
     """Insert, skipping (circuit, indicator, at) already stored; answers how many rows were new."""
@@ -141,15 +149,21 @@ def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
     table = Sample._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY into a scratch table, then one INSERT … SELECT that skips what is already stored: COPY moves the
-            # rows in binary at wire speed, the INSERT keeps the "duplicates replace nothing" promise.
+            keys = {(r[0], r[1], r[2]) for r in rows}
+            if len(keys) == len(rows):
+                # The usual batch is all new: COPY it straight in (binary), inside a savepoint. A unique violation
+                # (some sample was stored before) undoes only the savepoint, and the careful path below runs.
+                try:
+                    with transaction.atomic():
+                        _copy(cursor, table, rows)
+                    return len(rows)
+                except (IntegrityError, psycopg_errors.UniqueViolation):
+                    pass
+            # COPY into a scratch table, then one INSERT … SELECT that skips what is already stored ("a duplicate
+            # replaces nothing"), its row count telling new from duplicate.
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS quality_sample_in "
                            "(circuit_id bigint, indicator_id bigint, at timestamptz, value float8) ON COMMIT DELETE ROWS")
-            with cursor.cursor.copy("COPY quality_sample_in (circuit_id, indicator_id, at, value) FROM STDIN "
-                                    "(FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "int8", "timestamptz", "float8"])
-                for row in rows:
-                    copy.write_row(row)
+            _copy(cursor, "quality_sample_in", rows)
             cursor.execute(
                 f"INSERT INTO {table} (circuit_id, indicator_id, at, value) "
                 "SELECT circuit_id, indicator_id, at, value FROM quality_sample_in "
