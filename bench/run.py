@@ -360,8 +360,10 @@ def copy_samples(rows, table: str = "quality_sample") -> float:
 
 
 def measure_quality_ingest(*, quick: bool) -> None:
-    """``quality_ingest_vs_copy``: samples per second through ``POST /api/v1/quality/samples/`` (gunicorn, 10,000
-    a request, from another process) over a raw psycopg COPY of the same rows into a table with the same indexes."""
+    """``quality_ingest_vs_copy``: samples per second through ``POST /api/v1/quality/samples/`` (gunicorn, one warm
+    worker, 10,000 a request from another process) over a raw psycopg COPY (text format, one COPY) of the same rows
+    into a table with the same indexes. The machine is shared, so three rounds alternate COPY and API, each round's
+    ratio is taken against the mean of the COPY before and after it, and the median round is the figure."""
     import http.client
     import json
 
@@ -375,20 +377,20 @@ def measure_quality_ingest(*, quick: bool) -> None:
     intervals = 5 if quick else 17
     circuits = quality_circuits(n_circuits)
     indicators = dict(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("code", "pk"))
-    base = (timezone.now() - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    samples = []
-    for k in range(intervals):
-        at = base + timedelta(minutes=5 * k)
-        iso = at.isoformat()
-        for c in circuits:
-            for code in QUALITY_CODES:
-                samples.append((c.circuit_id, c.pk, code, indicators[code], at, iso, 10.0 + (k % 7)))
-    bodies = []
-    for i in range(0, len(samples), 10_000):
-        chunk = samples[i:i + 10_000]
-        bodies.append(json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
-                                              for s in chunk]}).encode())
     token = manage("issue_noc_token", f"bench-q-{time.time_ns()}", "--scope", "quality:write").strip().splitlines()[-1]
+
+    def make(base):
+        samples = []
+        for k in range(intervals):
+            at = base + timedelta(minutes=5 * k)
+            iso = at.isoformat()
+            for c in circuits:
+                for code in QUALITY_CODES:
+                    samples.append((c.circuit_id, c.pk, code, indicators[code], at, iso, NORMAL[code] + (k % 7) / 10))
+        bodies = [json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
+                                          for s in samples[i:i + 10_000]]}).encode()
+                  for i in range(0, len(samples), 10_000)]
+        return samples, bodies
 
     def copy_once(samples) -> float:
         with connection.cursor() as cursor:
@@ -399,36 +401,43 @@ def measure_quality_ingest(*, quick: bool) -> None:
             cursor.execute("DROP TABLE bench_quality_copy")
         return seconds
 
-    # The machine is shared: COPY runs before and after the API phase and the mean is the reference.
-    copy_before_s = copy_once(samples)
-    warm = json.dumps({"samples": [{"circuit_id": c.circuit_id, "indicator": code,
-                                     "at": (base - timedelta(days=1)).isoformat(), "value": 1.0}
-                                    for c in circuits for code in QUALITY_CODES][:10_000]}).encode()
+    start = (timezone.now() - timedelta(days=5)).replace(minute=0, second=0, microsecond=0)
+    warm, _ = make(start - timedelta(days=1))
     proc, port = start_gunicorn(1)  # one client sending one batch after the other: one warm worker serves it
+    ratios, api_rates, copy_rates = [], [], []
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-        conn.request("POST", "/api/v1/quality/samples/", body=warm, headers=headers)
-        conn.getresponse().read()  # warm: imports, connection, the temporary table
-        accepted = 0
-        t0 = time.perf_counter()
-        for body in bodies:
-            conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
-            response = conn.getresponse()
-            answer = json.loads(response.read())
-            if response.status != 202 or answer.get("rejected"):
-                note(f"samples answered {response.status}: {str(answer)[:200]}")
-            accepted += answer.get("accepted", 0)
-        api_s = time.perf_counter() - t0
+        body = json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
+                                       for s in warm[:10_000]]}).encode()
+        conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
+        conn.getresponse().read()  # warm: imports, the connection
+        for round_ in range(3):
+            samples, bodies = make(start + timedelta(days=round_))
+            copy_before = copy_once(samples)
+            accepted = 0
+            t0 = time.perf_counter()
+            for body in bodies:
+                conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
+                response = conn.getresponse()
+                answer = json.loads(response.read())
+                if response.status != 202 or answer.get("rejected"):
+                    note(f"samples answered {response.status}: {str(answer)[:200]}")
+                accepted += answer.get("accepted", 0)
+            api_s = time.perf_counter() - t0
+            copy_after = copy_once(samples)
+            api_rates.append(accepted / api_s)
+            copy_rates.append(len(samples) / ((copy_before + copy_after) / 2))
+            ratios.append(api_rates[-1] / copy_rates[-1])
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    copy_after_s = copy_once(samples)
-    api_rate, copy_rate = accepted / api_s, len(samples) / ((copy_before_s + copy_after_s) / 2)
+    middle = sorted(range(3), key=lambda i: ratios[i])[1]
     figure("quality_samples", len(samples), "samples")
-    figure("quality_ingest_per_s", api_rate, "samples/s")
-    figure("quality_copy_per_s", copy_rate, "samples/s")
-    figure("quality_ingest_vs_copy", api_rate / copy_rate, "ratio")
+    figure("quality_ingest_per_s", api_rates[middle], "samples/s")
+    figure("quality_copy_per_s", copy_rates[middle], "samples/s")
+    figure("quality_ingest_vs_copy_rounds", "/".join(f"{r:.3f}" for r in ratios), "ratios")
+    figure("quality_ingest_vs_copy", ratios[middle], "ratio")
 
 
 def measure_quality_eval(*, quick: bool) -> None:
@@ -518,7 +527,7 @@ def measure_quality_chart(*, quick: bool) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE quality_sample")
         client.get(url)
-        ms, queries, response = timed(lambda: client.get(url), repeat=5)
+        ms, queries, response = timed(lambda: client.get(url), repeat=11)
         if response.status_code != 200 or b'data-quality-chart' not in response.content:
             note(f"chart page answered {response.status_code}")
         figure(f"quality_chart_ms_{size}x", ms, "ms")
