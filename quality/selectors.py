@@ -10,10 +10,24 @@ from django.db.models.expressions import RawSQL
 from customers.models import Circuit
 
 from .choices import GRANULARITY_STEP, Granularity, WarningState
-from .models import Indicator, QualityDialTest, QualityWarning, Rollup1h, Rollup15m, Sample, ServiceIndicator
+from .models import DialTarget, Indicator, QualityDialTest, QualityWarning, Rollup1h, Rollup15m, Sample, ServiceIndicator
 
 DEFAULT_POINTS = {Granularity.FIVE_MINUTES: 288, Granularity.FIFTEEN_MINUTES: 96 * 2, Granularity.HOUR: 24 * 7}
 MAX_POINTS = 20_000
+
+
+def circuit_by_ref(circuit_ref: str) -> Circuit | None:
+    if "\x00" in circuit_ref or len(circuit_ref) > 64:
+        return None
+    return Circuit.objects.select_related("customer").filter(circuit_id=circuit_ref).first()
+
+
+def indicator_by_code(code: str) -> Indicator | None:
+    return Indicator.objects.filter(code=code).first() if code and len(code) <= 32 and "\x00" not in code else None
+
+
+def dial_target(circuit_pk: int) -> DialTarget | None:
+    return DialTarget.objects.filter(circuit_id=circuit_pk).first()
 
 
 def indicators_for(circuit: Circuit) -> list[Indicator]:

@@ -5,14 +5,13 @@ import csv
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.models import Circuit
 from supportdesk.core.errors import DomainError
 from tickets.models import FaultTicket
 from tickets.views._common import is_operator, is_staff_reader, page
@@ -20,7 +19,6 @@ from tickets.views._common import is_operator, is_staff_reader, page
 from . import selectors, services, stats
 from .charts import chart_payload, ticket_window
 from .choices import DialTrigger, Granularity, WarningState
-from .models import DialTarget, Indicator
 from .prober import configured_prober
 
 
@@ -48,7 +46,9 @@ def _aware(raw: str | None) -> datetime | None:
 @page(is_staff_reader)
 def circuit_page(request, circuit_id: str):
     """R-QUAL-SERIES: a circuit's trend chart (latest N intervals by default, any range), warnings, dial tests."""
-    circuit = get_object_or_404(Circuit.objects.select_related("customer"), circuit_id=circuit_id)
+    circuit = selectors.circuit_by_ref(circuit_id)
+    if circuit is None:
+        raise Http404(_("电路不存在"))
     indicators = selectors.indicators_for(circuit)
     code = request.GET.get("indicator") or (indicators[0].code if indicators else "")
     indicator = next((i for i in indicators if i.code == code), indicators[0] if indicators else None)
@@ -73,7 +73,7 @@ def circuit_page(request, circuit_id: str):
         "warnings": list(selectors.warnings(circuit_ref=circuit.circuit_id)[:20]),
         "dial_tests": selectors.dial_tests(circuit_pk=circuit.pk),
         "prober": configured_prober() is not None,
-        "dial_target": DialTarget.objects.filter(circuit=circuit).first(),
+        "dial_target": selectors.dial_target(circuit.pk),
         "can_dial": is_operator(request.user),
     })
 
@@ -82,7 +82,9 @@ def circuit_page(request, circuit_id: str):
 @page(is_operator)
 def dial_now(request, circuit_id: str):
     """R-QUAL-DIAL: the on-demand button."""
-    circuit = get_object_or_404(Circuit, circuit_id=circuit_id)
+    circuit = selectors.circuit_by_ref(circuit_id)
+    if circuit is None:
+        raise Http404(_("电路不存在"))
     try:
         test = services.run_dial_test(circuit_id=circuit.circuit_id, trigger=DialTrigger.ON_DEMAND, by=request.user)
     except DomainError as exc:
@@ -144,5 +146,3 @@ def ticket_panel_context(request, ticket: FaultTicket) -> dict:
 def console_panel_context(request) -> dict:
     return {"quality_active": selectors.active_warnings(limit=20)}
 
-
-__all__ = ["Indicator"]

@@ -1,20 +1,18 @@
 """The quality REST API (CONTRACT.md "Service quality"): thin views over ``quality.services`` and selectors."""
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from customers.models import Circuit
 from staff.models import ApiScope
 from tickets.api.views import BAD_INPUT, ApiView
 
 from .. import selectors, services
 from ..choices import DialTrigger, Granularity, WarningState
-from ..models import Indicator, QualityWarning
+from ..models import QualityWarning
 from ..services.ingest import MAX_SAMPLES
 from .serializers import DialRefused, DialTestResultOut, DialTestRunIn, NoProber, SamplesIn, SamplesResult, SeriesOut, WarningOut
 
@@ -49,10 +47,11 @@ class SampleCollection(ApiView):
                         status=status.HTTP_202_ACCEPTED)
 
 
-def _circuit_or_404(circuit_id: str) -> Circuit:
-    if "\x00" in circuit_id or len(circuit_id) > 64:
+def _circuit_or_404(circuit_id: str):
+    circuit = selectors.circuit_by_ref(circuit_id)
+    if circuit is None:
         raise exceptions.NotFound("No such circuit.")
-    return get_object_or_404(Circuit.objects.only("pk", "circuit_id", "service_type"), circuit_id=circuit_id)
+    return circuit
 
 
 class CircuitSeries(ApiView):
@@ -76,7 +75,7 @@ class CircuitSeries(ApiView):
         params = request.query_params
         errors: dict[str, list[str]] = {}
         code = params.get("indicator", "")
-        indicator = Indicator.objects.filter(code=code).first() if code else None
+        indicator = selectors.indicator_by_code(code)
         if indicator is None:
             errors["indicator"] = ["required" if not code else f"unknown indicator {code[:32]}"]
         granularity = params.get("granularity") or Granularity.FIVE_MINUTES
