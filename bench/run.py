@@ -312,6 +312,316 @@ def measure_http(*, quick: bool, workers: int) -> None:
         proc.wait(timeout=30)
 
 
+# --------------------------------------------------------------------------- quality (R-QUAL-*)
+QUALITY_CODES = ("latency_ms", "jitter_ms", "loss_pct", "util_in_pct", "util_out_pct", "errored_seconds")
+# A healthy line (below every default threshold of SPEC §6).
+NORMAL = {"latency_ms": 20.0, "jitter_ms": 3.0, "loss_pct": 0.1, "util_in_pct": 40.0, "util_out_pct": 30.0,
+          "errored_seconds": 0.0}
+
+
+def quality_circuits(n: int, *, prefix: str = "QB") -> list:
+    """``n`` data-line circuits of their own customers (a third diamond), created once and reused."""
+    from customers.models import Circuit, Customer
+
+    have = list(Circuit.objects.filter(circuit_id__startswith=f"{prefix}-").order_by("id"))
+    if len(have) >= n:
+        return have[:n]
+    tiers = ("diamond", "gold", "normal")
+    start = len(have)
+    customers = Customer.objects.bulk_create(
+        [Customer(code=f"{prefix}C{i:06d}", name=f"质量基准客户{i}", tier=tiers[i % 3]) for i in range(start, n)],
+        ignore_conflicts=True)
+    by_code = dict(Customer.objects.filter(code__startswith=f"{prefix}C").values_list("code", "pk"))
+    Circuit.objects.bulk_create(
+        [Circuit(circuit_id=f"{prefix}-{i:06d}", customer_id=by_code[f"{prefix}C{i:06d}"], service_type="data_line")
+         for i in range(start, n)], ignore_conflicts=True)
+    del customers
+    return list(Circuit.objects.filter(circuit_id__startswith=f"{prefix}-").order_by("id"))[:n]
+
+
+def quality_reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE quality_sample, quality_rollup15m, quality_rollup1h, quality_watch, quality_watermark, "
+                       "quality_qualitywarning RESTART IDENTITY")
+
+
+def copy_samples(rows, table: str = "quality_sample") -> float:
+    """Raw psycopg ``COPY`` of ``(circuit_pk, indicator_pk, at, value)`` rows; answers seconds."""
+    from django.db import connection, transaction
+
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} (circuit_id, indicator_id, at, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return time.perf_counter() - t0
+
+
+def measure_quality_ingest(*, quick: bool) -> None:
+    """``quality_ingest_vs_copy``: samples per second through ``POST /api/v1/quality/samples/`` (gunicorn, one warm
+    worker, 10,000 a request from another process) over a raw psycopg COPY (text format, one COPY) of the same rows
+    into a table with the same indexes. The machine is shared, so three rounds alternate COPY and API, each round's
+    ratio is taken against the mean of the COPY before and after it, and the median round is the figure."""
+    import http.client
+    import json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from quality.models import Indicator
+
+    quality_reset()
+    n_circuits = 1000
+    intervals = 5 if quick else 17
+    circuits = quality_circuits(n_circuits)
+    indicators = dict(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("code", "pk"))
+    token = manage("issue_noc_token", f"bench-q-{time.time_ns()}", "--scope", "quality:write").strip().splitlines()[-1]
+
+    def make(base):
+        samples = []
+        for k in range(intervals):
+            at = base + timedelta(minutes=5 * k)
+            iso = at.isoformat()
+            for c in circuits:
+                for code in QUALITY_CODES:
+                    samples.append((c.circuit_id, c.pk, code, indicators[code], at, iso, NORMAL[code] + (k % 7) / 10))
+        bodies = [json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
+                                          for s in samples[i:i + 10_000]]}).encode()
+                  for i in range(0, len(samples), 10_000)]
+        return samples, bodies
+
+    def copy_once(samples) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_quality_copy")
+            cursor.execute("CREATE TABLE bench_quality_copy (LIKE quality_sample INCLUDING ALL)")
+        seconds = copy_samples([(s[1], s[3], s[4], s[6]) for s in samples], table="bench_quality_copy")
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_quality_copy")
+        return seconds
+
+    start = (timezone.now() - timedelta(days=5)).replace(minute=0, second=0, microsecond=0)
+    warm, _ = make(start - timedelta(days=1))
+    proc, port = start_gunicorn(1)  # one client sending one batch after the other: one warm worker serves it
+    ratios, api_rates, copy_rates = [], [], []
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        body = json.dumps({"samples": [{"circuit_id": s[0], "indicator": s[2], "at": s[5], "value": s[6]}
+                                       for s in warm[:10_000]]}).encode()
+        conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
+        conn.getresponse().read()  # warm: imports, the connection
+        for round_ in range(3):
+            samples, bodies = make(start + timedelta(days=round_))
+            copy_before = copy_once(samples)
+            accepted = 0
+            t0 = time.perf_counter()
+            for body in bodies:
+                conn.request("POST", "/api/v1/quality/samples/", body=body, headers=headers)
+                response = conn.getresponse()
+                answer = json.loads(response.read())
+                if response.status != 202 or answer.get("rejected"):
+                    note(f"samples answered {response.status}: {str(answer)[:200]}")
+                accepted += answer.get("accepted", 0)
+            api_s = time.perf_counter() - t0
+            copy_after = copy_once(samples)
+            api_rates.append(accepted / api_s)
+            copy_rates.append(len(samples) / ((copy_before + copy_after) / 2))
+            ratios.append(api_rates[-1] / copy_rates[-1])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    middle = sorted(range(3), key=lambda i: ratios[i])[1]
+    figure("quality_samples", len(samples), "samples")
+    figure("quality_ingest_per_s", api_rates[middle], "samples/s")
+    figure("quality_copy_per_s", copy_rates[middle], "samples/s")
+    figure("quality_ingest_vs_copy_rounds", "/".join(f"{r:.3f}" for r in ratios), "ratios")
+    figure("quality_ingest_vs_copy", ratios[middle], "ratio")
+
+
+def measure_quality_eval(*, quick: bool) -> None:
+    """``quality_eval_s``: the slowest of three 5-minute cycles of 1,000 circuits × 6 indicators (roll-up,
+    thresholds, fluctuation baselines from four weeks of hourly history, 1 % of the series stepping up — their third
+    abnormal interval raises warnings and opens tickets for the important customers): cycle 1 computes every baseline
+    and creates the watches, cycle 2 (same hour) uses the cached baselines, cycle 3 (the next hour) recomputes and
+    rewrites every baseline. ``quality_eval_cycle_s_<n>`` are the three."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from quality.models import Indicator, Watermark
+    from quality.services import evaluate
+
+    quality_reset()
+    n_circuits = 1000
+    circuits = quality_circuits(n_circuits)
+    indicators = dict(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("code", "pk"))
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    # Hourly history the fluctuation baseline reads: the same hours of the week ±1 h in the four previous weeks.
+    buckets = [hour - timedelta(days=7 * w) + timedelta(hours=h) for w in range(1, 5) for h in (-1, 0, 1, 2)]
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            "COPY quality_rollup1h (circuit_id, indicator_id, bucket, count, total, total_sq, minimum, maximum) "
+            "FROM STDIN") as copy:
+        for c in circuits:
+            for code in QUALITY_CODES:
+                mean = NORMAL[code]
+                for b in buckets:
+                    copy.write_row((c.pk, indicators[code], b, 12, 12 * mean, 12 * (mean * mean + 1.0), mean - 2, mean + 2))
+    Watermark.objects.update_or_create(name="rollup", defaults={"last_sample_id": 0})
+    Watermark.objects.update_or_create(name="evaluate", defaults={"last_sample_id": 0})
+
+    def cycle(at, k):
+        rows = []
+        for i, c in enumerate(circuits):
+            for code in QUALITY_CODES:
+                stepped = i % 100 == 0 and code == "latency_ms"
+                rows.append((c.pk, indicators[code], at, 60.0 if stepped else NORMAL[code] + 0.1 * (k % 3)))
+        copy_samples(rows)
+
+    times = []
+    for k, at in enumerate((hour + timedelta(minutes=50), hour + timedelta(minutes=55), hour + timedelta(minutes=60))):
+        cycle(at, k)
+        t0 = time.perf_counter()
+        summary = evaluate(now=at + timedelta(minutes=1))
+        times.append(time.perf_counter() - t0)
+        figure(f"quality_eval_cycle_s_{k + 1}", times[-1], "s")
+        note(summary.line())
+    figure("quality_eval_series", summary.series, "series")
+    figure("quality_eval_s", max(times), "s")
+
+
+def measure_quality_chart(*, quick: bool) -> None:
+    """``quality_chart_ms_*``: the circuit page with a 30-day 5-minute chart of one indicator (8,640 points) when
+    the sample table holds 10× and 100× that circuit's 30 days (all six indicators) — growth should stay flat."""
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from quality.models import Indicator
+    from staff.models import User
+
+    quality_reset()
+    sizes = (10, 30) if quick else (10, 100)
+    circuits = quality_circuits(max(sizes), prefix="QC")
+    indicators = list(Indicator.objects.filter(code__in=QUALITY_CODES).values_list("pk", flat=True))
+    end = timezone.now().replace(second=0, microsecond=0, minute=0)
+    start = end - timedelta(days=30)
+    intervals = 30 * 288
+    user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-quality", password="x")
+    client = Client()
+    client.force_login(user)
+    target = circuits[0]
+    url = (f"/quality/circuits/{target.circuit_id}/?indicator=latency_ms&g=5m"
+           f"&from={timezone.localtime(start):%Y-%m-%dT%H:%M}&to={timezone.localtime(end):%Y-%m-%dT%H:%M}")
+    filled = 0
+    results = {}
+    for size in sizes:
+        def rows(cs):
+            for c in cs:
+                for ind in indicators:
+                    for k in range(intervals):
+                        yield (c.pk, ind, start + timedelta(minutes=5 * k), 20.0 + (k % 12))
+        seconds = copy_samples(rows(circuits[filled:size]))
+        note(f"chart data: {size}x = {size * len(indicators) * intervals:,} samples (copied in {seconds:.0f} s)")
+        filled = size
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE quality_sample")
+        client.get(url)
+        ms, queries, response = timed(lambda: client.get(url), repeat=11)
+        if response.status_code != 200 or b'data-quality-chart' not in response.content:
+            note(f"chart page answered {response.status_code}")
+        figure(f"quality_chart_ms_{size}x", ms, "ms")
+        figure(f"quality_chart_queries_{size}x", queries, "queries")
+        results[size] = ms
+    figure("quality_chart_kb", len(response.content) / 1024, "KiB")
+    figure("quality_chart_growth", results[sizes[1]] / results[sizes[0]], "ratio")
+
+
+def measure_quality_storage(*, quick: bool) -> None:
+    """``quality_storage_*``: the same 30 days of 5-minute samples in (a) one table with the unique B-tree and a BRIN
+    index on the time — what supportdesk uses, with rollup tables beside it — and (b) a table partitioned by day
+    with the same unique index per partition. Load (COPY), one 5-minute cycle (INSERT … ON CONFLICT), one circuit's
+    30-day read, the retention of one day (DELETE vs DROP of a partition) and the size on disk."""
+    from django.db import connection
+    from django.utils import timezone
+
+    n_circuits = 20 if quick else 100
+    days = 30
+    end = timezone.now().replace(second=0, microsecond=0, minute=0, hour=0)
+    start = end - timedelta(days=days)
+    intervals = days * 288
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS qs_plain, qs_part CASCADE")
+        cursor.execute("CREATE TABLE qs_plain (id bigserial PRIMARY KEY, circuit_id bigint NOT NULL, "
+                       "indicator_id bigint NOT NULL, at timestamptz NOT NULL, value float8 NOT NULL, "
+                       "UNIQUE (circuit_id, indicator_id, at))")
+        cursor.execute("CREATE INDEX qs_plain_at_brin ON qs_plain USING brin (at)")
+        cursor.execute("CREATE TABLE qs_part (id bigserial, circuit_id bigint NOT NULL, indicator_id bigint NOT NULL, "
+                       "at timestamptz NOT NULL, value float8 NOT NULL, UNIQUE (circuit_id, indicator_id, at)) "
+                       "PARTITION BY RANGE (at)")
+        for d in range(days + 2):
+            lo, hi = start + timedelta(days=d), start + timedelta(days=d + 1)
+            cursor.execute(f"CREATE TABLE qs_part_{d} PARTITION OF qs_part FOR VALUES FROM (%s) TO (%s)", [lo, hi])
+
+    def rows():
+        for k in range(intervals):
+            at = start + timedelta(minutes=5 * k)
+            for c in range(1, n_circuits + 1):
+                for ind in range(1, 7):
+                    yield (c, ind, at, 20.0 + (k % 12))
+
+    total = n_circuits * 6 * intervals
+    figure("quality_storage_rows", total, "samples")
+    for name in ("plain", "part"):
+        seconds = copy_samples(rows(), table=f"qs_{name}")
+        figure(f"quality_storage_copy_s_{name}", seconds, "s")
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE qs_{name}")
+            cycle_at = end + timedelta(minutes=5)
+            values = [(c, ind, cycle_at, 1.0) for c in range(1, n_circuits + 1) for ind in range(1, 7)]
+            t0 = time.perf_counter()
+            cursor.execute(
+                f"INSERT INTO qs_{name} (circuit_id, indicator_id, at, value) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::float8[]) "
+                "ON CONFLICT DO NOTHING",
+                [[v[0] for v in values], [v[1] for v in values], [v[2] for v in values], [v[3] for v in values]])
+            figure(f"quality_storage_cycle_ms_{name}", (time.perf_counter() - t0) * 1000, "ms")
+            reads = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                cursor.execute(f"SELECT at, value FROM qs_{name} WHERE circuit_id = 7 AND indicator_id = 1 "
+                               "AND at >= %s AND at < %s ORDER BY at", [start, end])
+                cursor.fetchall()
+                reads.append((time.perf_counter() - t0) * 1000)
+            figure(f"quality_storage_read_ms_{name}", statistics.median(reads), "ms")
+            cursor.execute(f"SELECT pg_total_relation_size('qs_{name}')" if name == "plain" else
+                           "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                           "WHERE inhparent = 'qs_part'::regclass")
+            figure(f"quality_storage_mb_{name}", cursor.fetchone()[0] / 2**20, "MiB")
+            t0 = time.perf_counter()
+            if name == "plain":
+                cursor.execute("DELETE FROM qs_plain WHERE at < %s", [start + timedelta(days=1)])
+            else:
+                cursor.execute("DROP TABLE qs_part_0")
+            figure(f"quality_storage_retention_ms_{name}", (time.perf_counter() - t0) * 1000, "ms")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS qs_plain, qs_part CASCADE")
+
+
+def measure_quality(*, quick: bool) -> dict[str, bool]:
+    measure_quality_ingest(quick=quick)
+    measure_quality_eval(quick=quick)
+    measure_quality_chart(quick=quick)
+    quality_reset()
+    big = "100x" if not quick else "30x"
+    return {
+        "quality_ingest_vs_copy>=0.25": FIGURES.get("quality_ingest_vs_copy", 0) >= 0.25,
+        "quality_eval_s<=10": FIGURES.get("quality_eval_s", 99) <= 10,
+        "quality_chart_growth<=1.5": FIGURES.get("quality_chart_growth", 99) <= 1.5,
+        f"quality_chart_ms_{big}<=100": FIGURES.get(f"quality_chart_ms_{big}", 999) <= 100,
+    }
+
+
 # --------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -321,6 +631,10 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=None, help="due deadlines per measured sweep (default 100, quick 50)")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × cores)")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn phase (database figures only)")
+    parser.add_argument("--quality-only", action="store_true", help="only the service-quality figures")
+    parser.add_argument("--skip-quality", action="store_true", help="no service-quality figures")
+    parser.add_argument("--quality-storage", action="store_true",
+                        help="also compare one table + BRIN with daily partitions (the storage choice)")
     args = parser.parse_args()
     large = args.large or (30_000 if args.quick else 1_000_000)
     k = args.due or (50 if args.quick else 100)
@@ -331,6 +645,14 @@ def main() -> int:
     flush_broker()
     setup_django()
     small_tag, large_tag = label(args.small), label(large)
+    if args.quality_storage:
+        measure_quality_storage(quick=args.quick)
+    if args.quality_only:
+        goals = measure_quality(quick=args.quick)
+        failed = [name for name, ok in goals.items() if not ok]
+        print(f"summary sizes=quality goals_met={len(goals) - len(failed)}/{len(goals)} "
+              f"failed={','.join(failed) or '-'} elapsed_s={time.monotonic() - started:.0f}", flush=True)
+        return 0
 
     seconds = generate(args.small, reset=True)
     figure(f"generate_s_{small_tag}", seconds, "s")
@@ -358,6 +680,7 @@ def main() -> int:
 
     if not args.skip_http:
         measure_http(quick=args.quick, workers=workers)
+    quality_goals = {} if args.skip_quality else measure_quality(quick=args.quick)
     flush_broker()
 
     goals = {
@@ -370,6 +693,7 @@ def main() -> int:
     }
     if args.skip_http:
         goals = {k: v for k, v in goals.items() if not k.startswith(("ingest", "storm"))}
+    goals.update(quality_goals)
     failed = [name for name, ok in goals.items() if not ok]
     print(f"summary sizes={small_tag},{large_tag} goals_met={len(goals) - len(failed)}/{len(goals)} "
           f"failed={','.join(failed) or '-'} elapsed_s={time.monotonic() - started:.0f}", flush=True)

@@ -20,6 +20,8 @@ py=.venv/bin/python
 $py manage.py migrate --no-input -v 0
 $py manage.py seed_demo   # refuses DEBUG=0: the demo users share a public password
 $py manage.py sweep_deadlines   # at once, not a minute from now: the demo's overdue ticket escalates
+$py manage.py seed_quality_demo  # two days of performance series on the demo's leased lines
+$py manage.py evaluate_quality
 cat <<TXT
 
   supportdesk is running at http://${HOST}:${PORT}/   (admin: http://${HOST}:${PORT}/admin/)

@@ -16,8 +16,8 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
-# Chromium (browser tests), a CJK font (readable screenshots), Alertmanager (integration test), gettext (catalogues)
-apt_install chromium fonts-wqy-microhei prometheus-alertmanager gettext
+# Chromium (browser tests), a CJK font (readable screenshots), Alertmanager (integration test), blackbox exporter (dial tests), gettext (catalogues)
+apt_install chromium fonts-wqy-microhei prometheus-alertmanager prometheus-blackbox-exporter gettext
 
 bash scripts/bootstrap.sh requirements-dev.txt
 

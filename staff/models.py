@@ -235,6 +235,7 @@ class ApiScope(models.TextChoices):
     VISITS_READ = "visits:read", _("查看客户拜访")
     VISITS_WRITE = "visits:write", _("计划与记录客户拜访")
     ALARMS_CLEAR_ANY = "alarms:clear_any", _("清除任何客户端上报的告警")
+    QUALITY_WRITE = "quality:write", _("上报性能采样与拨测")
 
 
 def default_api_scopes() -> list[str]:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tickets",
     "visits",
     "complaints",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("VISIT_REMINDER_INTERVAL_SECONDS", default=900),
         "options": {"expires": 600},
     },
+    # R-QUAL-*: roll up and evaluate the new quality intervals; the dial-test schedule; retention.
+    "quality-evaluate": {
+        "task": "quality.tasks.evaluate_quality",
+        "schedule": env.int("QUALITY_EVALUATE_INTERVAL_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "quality-dial-schedule": {
+        "task": "quality.tasks.run_scheduled_dial_tests",
+        "schedule": env.int("QUALITY_DIAL_INTERVAL_SECONDS", default=300),
+        "options": {"expires": 240},
+    },
+    "quality-retention": {"task": "quality.tasks.apply_quality_retention", "schedule": 86400, "options": {"expires": 3600}},
+}
+# R-QUAL-SERIES retention (days): 5-minute samples, 15-minute and hourly rollups.
+QUALITY_RETENTION_DAYS = {
+    "5m": env.int("QUALITY_RETENTION_5M_DAYS", default=90),
+    "15m": env.int("QUALITY_RETENTION_15M_DAYS", default=365),
+    "1h": env.int("QUALITY_RETENTION_1H_DAYS", default=3 * 365),
 }
 
 # --- REST API ---------------------------------------------------------------
@@ -349,6 +368,10 @@ else:
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=300)
 # /health/ shows which component fails and why only to staff or to a caller with this token (X-Health-Token).
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+
+# R-QUAL-DIAL: the Prometheus blackbox exporter that runs dial tests (empty: "no prober configured").
+BLACKBOX_EXPORTER_URL = env.str("BLACKBOX_EXPORTER_URL", default="")
+BLACKBOX_TIMEOUT_SECONDS = env.float("BLACKBOX_TIMEOUT_SECONDS", default=5.0)
 
 # --- Notifications ------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="staff.notify.backends.LoggingSMSBackend")

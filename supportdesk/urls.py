@@ -18,9 +18,11 @@ urlpatterns = [
     path("api/v1/", include("tickets.api.urls")),
     path("api/v1/", include("visits.api.urls")),
     path("api/v1/", include("complaints.api.urls")),
+    path("api/v1/", include("quality.api.urls")),
     path("accounts/", include("staff.urls")),
     path("visits/", include("visits.urls")),
     path("complaints/", include("complaints.urls")),
+    path("", include("quality.urls")),
     path("", include("tickets.urls")),
 ]
 

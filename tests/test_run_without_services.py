@@ -23,5 +23,7 @@ def test_the_run_commands_work_without_any_service(tmp_path):
     assert "demo-pass-2026" in manage("seed_demo")
     # The demo's diamond fault is 70 min old: its alarm, ingested late, escalated at once (R-ESC-1); the sweep runs.
     assert "sweep: due=" in manage("sweep_deadlines")
+    assert "samples stored" in manage("seed_quality_demo")  # SQLite: ingest and rollups without PostgreSQL
+    assert "samples in" in manage("evaluate_quality")
     assert (tmp_path / "supportdesk.sqlite3").exists()
     assert any((tmp_path / "broker" / "in").iterdir())  # deliveries handed to the filesystem broker

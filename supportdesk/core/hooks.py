@@ -18,7 +18,7 @@ Registering a name (or key) again replaces the earlier entry, so ``ready()`` may
 A reaction to a fact of a lower app (a ticket transitioned) is a Django signal of that app
 (``tickets.signals.ticket_transitioned``), not a hook.
 
-The four registries:
+The registries:
 
 ``register_sweep_step(name, fn)`` / ``sweep_steps()``
     The one deadline sweep (``tickets.services.escalation.sweep``, run by Celery beat as
@@ -34,6 +34,15 @@ The four registries:
 
 ``register_console_panel(key, *, template, context, order=100)`` / ``console_panels()``
     The same on the monitoring console.
+
+``register_ticket_panel(key, *, template, context, order=100)`` / ``ticket_panels()``
+    A ticket's page renders, after its own sections, each panel's ``template`` with
+    ``context(request, ticket) -> dict`` (``request`` and ``ticket`` are added to it).
+
+``register_stats_metric(name, *, label, per_circuit)`` / ``stats_metrics()``
+    The quality statistics (R-QUAL-STATS, ``quality.stats``) add a column per registered metric:
+    ``per_circuit(*, start, end) -> {circuit_pk: count}`` (one query; e.g. complaints received in the period),
+    summed into each group of circuits (customer, circuit, service type, tier).
 
 ``register_health_warning(name, fn)`` / ``health_warnings()``
     ``fn() -> str | None``: a sentence for people when something needs attention, else None. ``/health/``
@@ -69,6 +78,8 @@ class Panel:
 _sweep_steps: dict[str, SweepStep] = {}
 _dashboard_panels: dict[str, Panel] = {}
 _console_panels: dict[str, Panel] = {}
+_ticket_panels: dict[str, Panel] = {}
+_stats_metrics: dict[str, tuple[str, Callable[..., dict[int, int]]]] = {}
 _health_warnings: dict[str, Callable[[], str | None]] = {}
 
 
@@ -119,6 +130,25 @@ def register_console_panel(key: str, *, template: str, context: Callable[[object
 
 def console_panels() -> list[Panel]:
     return sorted(_console_panels.values(), key=lambda p: (p.order, p.key))
+
+
+def register_ticket_panel(key: str, *, template: str, context: Callable[..., dict], order: int = 100) -> None:
+    """Show ``template`` rendered with ``context(request, ticket)`` on a ticket's page, after its own sections."""
+    _ticket_panels[key] = Panel(key, template, context, order)
+
+
+def ticket_panels() -> list[Panel]:
+    return sorted(_ticket_panels.values(), key=lambda p: (p.order, p.key))
+
+
+# --------------------------------------------------------------------------- statistics
+def register_stats_metric(name: str, *, label, per_circuit: Callable[..., dict[int, int]]) -> None:
+    """Add a per-circuit count (``per_circuit(*, start, end) -> {circuit_pk: n}``) to the quality statistics."""
+    _stats_metrics[name] = (label, per_circuit)
+
+
+def stats_metrics() -> list[tuple[str, str, Callable[..., dict[int, int]]]]:
+    return [(name, label, fn) for name, (label, fn) in _stats_metrics.items()]
 
 
 # --------------------------------------------------------------------------- health

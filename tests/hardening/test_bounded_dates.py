@@ -88,7 +88,7 @@ def test_a_year_one_row_written_before_the_bounds_is_repaired_and_pages_and_swee
                        "WHERE id = %s", [NOW - timedelta(minutes=30), ticket.pk])
         cursor.execute("UPDATE tickets_deadline SET due_at = '0001-01-01 01:00:00+08:05:43' WHERE ticket_id = %s",
                        [ticket.pk])
-    migration = importlib.import_module("tickets.migrations.0008_times_in_range")
+    migration = importlib.import_module("tickets.migrations.0010_times_in_range")
     migration.repair_out_of_range_times(None, connection.schema_editor())
     ticket.refresh_from_db()
     assert ticket.occurred_at == NOW - timedelta(minutes=30)

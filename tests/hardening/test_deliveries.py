@@ -13,7 +13,7 @@ from staff.models import Channel, Delivery, DeliveryStatus, Notification
 from staff.notify import send
 from staff.notify.deliver import deliver
 from tests import factories as f
-from tests.escalation.helpers import alarm_ticket
+from tests.builders import alarm_ticket
 from tests.escalation.webhook_server import Receiver
 from tickets.services.escalation import sweep
 

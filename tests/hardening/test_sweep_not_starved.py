@@ -11,7 +11,7 @@ import pytest
 
 from staff.models import Channel, Delivery, DeliveryStatus
 from tests import factories as f
-from tests.escalation.helpers import alarm_ticket
+from tests.builders import alarm_ticket
 from tests.escalation.test_worker import _env, clear_broker_keys, start_worker, stop_worker
 from tests.escalation.webhook_server import Receiver
 from tickets.models import SweepRun

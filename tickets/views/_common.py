@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from staff.models import User
 from supportdesk.core.errors import NotFound
-from supportdesk.core.hooks import Panel
+from supportdesk.core.hooks import Panel, ticket_panels
 
 from .. import selectors
 
@@ -78,6 +78,13 @@ def _form_errors(form: djforms.Form) -> str:
         label = form.fields[name].label if name in form.fields else ""
         parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return "; ".join(parts)
+
+
+def render_ticket_panels(request: HttpRequest, ticket) -> list[str]:
+    """The HTML of the ticket-page panels other apps registered (``hooks.register_ticket_panel``)."""
+    return [mark_safe(render_to_string(  # noqa: S308
+        p.template, {**p.context(request, ticket), "request": request, "ticket": ticket}, request=request))
+        for p in ticket_panels()]
 
 
 def render_panels(request: HttpRequest, panels: list[Panel]) -> list[str]:

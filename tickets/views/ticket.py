@@ -50,7 +50,7 @@ from ..forms import (
 from ..models import FaultTicket, PreArrivalCheck
 from ..permissions import can
 from ..services.onsite import site_with_position
-from ._common import _form_errors, _next_url, is_staff_reader, page, ticket_or_404
+from ._common import _form_errors, _next_url, is_staff_reader, page, render_ticket_panels, ticket_or_404
 from .field import _now_ctx
 
 
@@ -375,6 +375,7 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
         "site_members": list(ticket.site_members.select_related("user")),
         "involvements": list(ticket.involvements.all()),
         "arrived_rooms": set(ticket.arrivals.values_list("room_id", flat=True)),
+        "extra_panels": render_ticket_panels(request, ticket),
         **_now_ctx(),
     }
 

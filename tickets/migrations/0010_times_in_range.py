@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('staff', '0002_api_client'),
-        ('tickets', '0007_sweeprun_steps'),
+        ('tickets', '0009_customer_updates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

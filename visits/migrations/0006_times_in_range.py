@@ -18,8 +18,8 @@ def repair_out_of_range_times(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_times_in_range'),
-        ('visits', '0003_customer_from_customers_app'),
+        ('tickets', '0010_times_in_range'),
+        ('visits', '0005_incoming_documents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

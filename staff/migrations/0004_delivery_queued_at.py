@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff', '0002_api_client'),
+        ('staff', '0003_help_requests_room_leaders_internal_channels'),
     ]
 
     operations = [

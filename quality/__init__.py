@@ -1,0 +1,1 @@
+"""Service quality of leased lines (SPEC §6): performance series, warnings, dial tests, statistics."""
