@@ -1,6 +1,7 @@
 """R-CMP-LIMITS / R-CMP-WORKDAY through the project's hooks: the one deadline sweep, /health/ and the dashboard."""
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -34,10 +35,11 @@ def test_health_and_dashboard_warn_when_the_next_60_days_are_not_covered():
     manager = browser(f.support_manager())
     with time_machine.travel(at(2026, 11, 30, 10, 0), tick=False):
         call_command("sweep_deadlines")
-        health = Client().get("/health/?format=json")
+        health = Client().get("/health/?format=json", headers={"X-Health-Token": settings.HEALTH_TOKEN})
         assert "warning:complaints.calendar" in health.json() and "2027" in health.json()["warning:complaints.calendar"]
         html = manager.get("/dashboard/").content.decode()
         assert "2027-01-01" in html and 'id="complaint-on-time"' in html
     with time_machine.travel(at(2026, 6, 1, 10, 0), tick=False):
         call_command("sweep_deadlines")
-        assert "warning:complaints.calendar" not in Client().get("/health/?format=json").json()
+        health = Client().get("/health/?format=json", headers={"X-Health-Token": settings.HEALTH_TOKEN})
+        assert "warning:complaints.calendar" not in health.json()

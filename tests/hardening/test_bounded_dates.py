@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tests import factories as f
-from tickets.models import FaultTicket
+from tickets.models import Deadline, FaultTicket
 from tickets.services.escalation import sweep
 from visits.models import Visit
 
@@ -82,7 +82,7 @@ def test_a_year_one_row_written_before_the_bounds_is_repaired_and_pages_and_swee
         cursor.execute("ALTER TABLE tickets_faultticket DROP CONSTRAINT ticket_occurred_at_in_range")
         cursor.execute("ALTER TABLE tickets_deadline DROP CONSTRAINT deadline_due_at_in_range")
     ticket = f.TicketFactory(occurred_at=NOW - timedelta(hours=2))
-    f.DeadlineFactory(ticket=ticket, kind="joint_handling", due_at=NOW - timedelta(hours=1))
+    Deadline.objects.create(ticket=ticket, kind="joint_handling", due_at=NOW - timedelta(hours=1))
     with connection.cursor() as cursor:
         cursor.execute("UPDATE tickets_faultticket SET occurred_at = '0001-01-01 00:00:00+08:05:43', created_at = %s "
                        "WHERE id = %s", [NOW - timedelta(minutes=30), ticket.pk])

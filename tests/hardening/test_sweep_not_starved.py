@@ -11,7 +11,7 @@ import pytest
 
 from staff.models import Channel, Delivery, DeliveryStatus
 from tests import factories as f
-from tests.builders import alarm_ticket
+from tests.builders import alarm_ticket, handed_over
 from tests.escalation.test_worker import _env, clear_broker_keys, start_worker, stop_worker
 from tests.escalation.webhook_server import Receiver
 from tickets.models import SweepRun
@@ -42,6 +42,7 @@ def test_sweeps_keep_running_every_interval_behind_a_slow_webhook(settings):
         f.WebhookEndpointFactory(url=receiver.url)
         f.room_engineer("transport")
         tickets = [alarm_ticket(tier="gold", minutes_ago=61) for _ in range(TICKETS)]
+        handed_over()  # the dispatches' own deliveries went out an hour ago
         first = sweep(origin="test")  # escalates them all: 400 slow webhook deliveries go to the queue
         env = _env(NOTIFY_REQUEUE_GRACE_SECONDS="300")
         sweeper = start_worker("sweep", "celery", env=env)
