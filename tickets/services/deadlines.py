@@ -5,8 +5,14 @@ from datetime import datetime, timedelta
 
 from django.db.models import Max, Q
 
+from customers.models import EscalationPolicy
+
 from ..choices import DeadlineKind
 from ..models import Deadline, FaultTicket
+
+#: R-SITE-2 for a normal customer's ticket a leader flagged "expedite" when no important tier's policy sets an
+#: arrival time: the procedure's 2 h (docs/decisions.md).
+DEFAULT_IMPORTANT_ARRIVAL = timedelta(hours=2)
 
 
 def create_clock_deadlines(ticket: FaultTicket, *, start: datetime, skip=()) -> list[Deadline]:
@@ -21,6 +27,32 @@ def create_clock_deadlines(ticket: FaultTicket, *, start: datetime, skip=()) -> 
     if DeadlineKind.ARRIVAL not in skip and ticket.policy.get("important") and arrival_after is not None:
         rows.append(Deadline(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round, due_at=start + arrival_after))
     return Deadline.objects.bulk_create(rows)
+
+
+def important_arrival_after() -> timedelta:
+    """The important customers' arrival time (R-ESC-2; the shortest of the important tiers' policies)."""
+    values = [v for v in EscalationPolicy.objects.filter(important=True).values_list("arrival_after", flat=True)
+              if v is not None]
+    return min(values, default=DEFAULT_IMPORTANT_ARRIVAL)
+
+
+def ensure_site_lead_deadline(ticket: FaultTicket, *, at: datetime) -> Deadline | None:
+    """R-SITE-2: a ticket a centre leader flagged "expedite" gets the on-site lead obligation of R-SITE-1,
+    including the breach of a lead not named by the arrival deadline. A ticket whose tier has no arrival clock
+    (a normal customer's) gets one: the important customers' arrival time (default 2 h) from the occurrence,
+    or the policy's "added room" time (default 1 h) after the flag if that is later (docs/decisions.md).
+    The sweep answers it like any arrival row; for such a ticket it judges only the on-site lead."""
+    if not ticket.site_lead_required:
+        return None
+    existing = Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round,
+                                       room__isnull=True).first()
+    if existing is not None:
+        return existing
+    within = ticket.policy_duration("added_room_arrival_within") or timedelta(hours=1)
+    due_at = max(ticket.occurred_at + important_arrival_after(), at + within)
+    row, _ = Deadline.objects.get_or_create(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round,
+                                            sequence=0, defaults={"due_at": due_at})
+    return row
 
 
 def pending(ticket: FaultTicket, *kinds: str):

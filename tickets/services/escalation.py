@@ -219,6 +219,10 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     missing = [i.room for i in involvements if (i.room_id, own_site_kind(i)) not in arrived]
     vendor_missing = deadline.room_id is None and bool(ticket.vendor_id) and not any(
         a.vendor_id == ticket.vendor_id and a.site_kind == SiteKind.CUSTOMER for a in arrivals)
+    if not ticket.policy.get("important"):
+        # R-SITE-2: a normal customer's ticket flagged "expedite" has this row for its on-site lead only
+        # (deadlines.ensure_site_lead_deadline); R-ESC-2's arrivals bind important customers' rooms.
+        missing, vendor_missing = [], False
     lead_missing = (deadline.room_id is None and ticket.site_lead_required and ticket.site_lead_id is None)
     if not missing and not vendor_missing and not lead_missing:
         deadline.met_at = max((a.at for a in arrivals), default=now)
@@ -233,7 +237,8 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     if lead_missing:
         targets.append((None, "R-SITE-1", EscalationKind.SITE_LEAD_BREACH))
     for room, name, kind in targets:
-        rule = "R-SITE-1" if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
+        lead_rule = "R-SITE-2" if ticket.expedite and not ticket.policy.get("important") else "R-SITE-1"
+        rule = lead_rule if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
         reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {deadline.due_at:%H:%M}"
                   if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {deadline.due_at:%H:%M}")
         try:

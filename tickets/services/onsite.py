@@ -50,7 +50,10 @@ def flag_expedite(*, ticket_id: int, by: User, note: str = "") -> FaultTicket:
     ticket.expedite, ticket.expedite_by = True, by
     ticket.site_lead_required = site_lead_required(ticket)
     save_ticket(ticket, "expedite", "expedite_by", "site_lead_required")
-    record_event(ticket, kind=EventKind.EXPEDITE, by=by, note=note or "R-SITE-2")
+    lead_deadline = deadlines.ensure_site_lead_deadline(ticket, at=timezone.now())
+    record_event(ticket, kind=EventKind.EXPEDITE, by=by, note=note or "R-SITE-2",
+                 data={"rule": "R-SITE-2", "site_lead_due_at": lead_deadline.due_at.isoformat()}
+                 if lead_deadline is not None else {"rule": "R-SITE-2"})
     return ticket
 
 
