@@ -38,10 +38,10 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(m.Circuit)
 class CircuitAdmin(admin.ModelAdmin):
-    list_display = ("circuit_id", "customer", "service_type", "bandwidth")
-    list_filter = ("service_type", "customer__tier")
+    list_display = ("circuit_id", "customer", "service_type", "bandwidth", "maintenance_vendor")
+    list_filter = ("service_type", "customer__tier", "maintenance_vendor")
     search_fields = ("circuit_id", "customer__name", "customer__code")
-    list_select_related = ("customer",)
+    list_select_related = ("customer", "maintenance_vendor")
     autocomplete_fields = ["customer", "a_site", "z_site"]
 
 

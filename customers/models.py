@@ -101,6 +101,11 @@ class Circuit(models.Model):
     z_site = models.ForeignKey(
         Site, verbose_name=_("Z端"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    maintenance_vendor = models.ForeignKey(
+        "staff.Vendor", verbose_name=_("代维厂家"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="maintained_circuits",
+        help_text=_("R-ESC-1：派单时工单尚未指派代维的，由该厂家代维并通知其待命（重要客户）"),
+    )
 
     class Meta:
         db_table = "tickets_circuit"

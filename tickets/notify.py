@@ -99,6 +99,17 @@ def notify_dispatch(ticket, *, rooms, duty_engineer=None, extra=()):
     )
 
 
+def notify_vendor_standby(ticket, *, vendor):
+    """R-ESC-1: the vendor assigned to an important customer's ticket after its dispatch is told to stand by."""
+    return _send(
+        ticket, "vendor_standby", vendor_people(vendor.pk),
+        lambda: _("代维待命：%(head)s") % {"head": _head(ticket)},
+        lambda: _("%(title)s。主导室：%(lead)s。请%(vendor)s立即待命。") % {
+            "title": ticket.title, "lead": str(ticket.lead_room) if ticket.lead_room else "-", "vendor": vendor.name,
+        },
+    )
+
+
 def notify_joint_started(ticket, *, rule: str, reason: str):
     """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: every involved room and the managers."""
     return _send(

@@ -171,3 +171,45 @@ def test_a_confirmed_cause_meets_the_normal_customers_clock():
     ticket = fresh(ticket)
     assert ticket.state == S.LEAD_HANDLING
     assert ticket.deadlines.get(kind=DeadlineKind.JOINT_HANDLING).met_at == T0 + timedelta(minutes=170)
+
+
+def test_a_vendor_assigned_after_dispatch_stands_by_at_once(django_capture_on_commit_callbacks):
+    """R-ESC-1: a vendor assigned to an important customer's ticket after its dispatch is put on standby at once
+    (event and notification), as it would have been at the dispatch."""
+    c = crew()
+    vendor_engineer = f.vendor_engineer()
+    ticket = new_ticket(c, tier="gold")
+    services.dispatch(ticket_id=ticket.pk, by=c.op)
+    assert not fresh(ticket).events.filter(kind=EventKind.VENDOR_STANDBY).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assign_vendor(ticket_id=ticket.pk, by=c.lead, vendor_id=vendor_engineer.vendor_id)
+    event = fresh(ticket).events.get(kind=EventKind.VENDOR_STANDBY)
+    assert event.data["rule"] == "R-ESC-1" and event.data["after_dispatch"] is True
+    assert vendor_engineer.username in _recipients(ticket, "vendor_standby")
+
+
+def test_a_vendor_assigned_to_a_normal_customers_ticket_is_not_put_on_standby():
+    """R-ESC-1 is about important customers: a normal customer's ticket gets the vendor without a standby."""
+    c = crew()
+    ticket = new_ticket(c, tier="normal")
+    services.dispatch(ticket_id=ticket.pk, by=c.op)
+    services.assign_vendor(ticket_id=ticket.pk, by=c.lead, vendor_id=f.vendor_engineer().vendor_id)
+    assert not fresh(ticket).events.filter(kind=EventKind.VENDOR_STANDBY).exists()
+
+
+def test_the_circuits_maintaining_vendor_is_assigned_and_stands_by_at_dispatch(django_capture_on_commit_callbacks):
+    """R-ESC-1: a ticket dispatched with no vendor takes its circuit's maintaining vendor, which stands by from
+    an important customer's dispatch."""
+    c = crew()
+    vendor_engineer = f.vendor_engineer()
+    ticket = new_ticket(c, tier="gold")
+    circuit = ticket.circuit
+    circuit.maintenance_vendor_id = vendor_engineer.vendor_id
+    circuit.save(update_fields=["maintenance_vendor"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispatch(ticket_id=ticket.pk, by=c.op)
+    ticket = fresh(ticket)
+    assert ticket.vendor_id == vendor_engineer.vendor_id
+    assert ticket.events.get(kind=EventKind.VENDOR_ASSIGNED).data["from"] == "circuit"
+    assert ticket.events.get(kind=EventKind.VENDOR_STANDBY).data["rule"] == "R-ESC-1"
+    assert vendor_engineer.username in _recipients(ticket, "dispatch_important")

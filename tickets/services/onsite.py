@@ -13,6 +13,7 @@ from staff.models import Room, User, Vendor
 from supportdesk.core.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
 
+from .. import notify
 from ..choices import (
     ACTIVE_FAULT_STATES,
     BroadcastKind,
@@ -22,6 +23,7 @@ from ..choices import (
     EventKind,
     PhoneChannel,
     SiteKind,
+    TicketState,
 )
 from ..models import Arrival, DialTest, FaultTicket, PhoneNotification, PreArrivalCheck, SiteMember
 from ..permissions import ensure_can
@@ -69,6 +71,12 @@ def assign_vendor(*, ticket_id: int, by: User | None, vendor_id: int) -> FaultTi
     ticket.vendor = vendor
     save_ticket(ticket, "vendor")
     record_event(ticket, kind=EventKind.VENDOR_ASSIGNED, by=by, note=vendor.name, data={"vendor": vendor.pk})
+    if ticket.important and ticket.state != TicketState.NEW:
+        # R-ESC-1: a vendor assigned to an important customer's ticket after its dispatch stands by (待命) at once,
+        # as it would have from the dispatch.
+        record_event(ticket, kind=EventKind.VENDOR_STANDBY, by=by, note=vendor.name,
+                     data={"rule": "R-ESC-1", "vendor": vendor.pk, "after_dispatch": True})
+        notify.notify_vendor_standby(ticket, vendor=vendor)
     return ticket
 
 

@@ -122,6 +122,7 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     notified_rooms = [lead]
     duty = None
     extra_people: list[User] = []
+    _vendor_of_circuit(ticket, by=by, via=via, at=now)
     if ticket.important:
         notified_rooms += _related_rooms(ticket)
         _involve(ticket, [(lead, InvolvementRole.LEAD)] + [(room, _role(room)) for room in notified_rooms[1:]], at=now)
@@ -172,6 +173,20 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
                             reason=f"{rule}: late ingestion, the deadline passed {minutes} min before it arrived",
                             data={"late_ingestion": True, "delay_seconds": int(delay.total_seconds())})
     return ticket
+
+
+def _vendor_of_circuit(ticket: FaultTicket, *, by: User | None, via: str, at: datetime) -> None:
+    """R-ESC-1: a ticket dispatched with no vendor takes its circuit's maintaining vendor (``Circuit.
+    maintenance_vendor``), so that vendor stands by from an important customer's dispatch."""
+    if ticket.vendor_id is not None or ticket.circuit_id is None:
+        return
+    vendor = ticket.circuit.maintenance_vendor
+    if vendor is None:
+        return
+    ticket.vendor = vendor
+    save_ticket(ticket, "vendor")
+    record_event(ticket, kind=EventKind.VENDOR_ASSIGNED, by=by, via=via, at=at, note=vendor.name,
+                 data={"vendor": vendor.pk, "from": "circuit", "rule": "R-ESC-1"})
 
 
 def deadlines_of_round(ticket: FaultTicket, kind: str):
