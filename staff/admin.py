@@ -8,6 +8,7 @@ from .models import (
     ApiScope,
     Delivery,
     DutyShift,
+    HelpRequest,
     Notification,
     Room,
     RoomMembership,
@@ -154,3 +155,24 @@ class ApiClientAdmin(admin.ModelAdmin):
             token = client.set_new_key()
             client.save(update_fields=["key_prefix", "key_hash"])
             self._show_token(request, client, token)
+
+
+@admin.register(HelpRequest)
+class HelpRequestAdmin(admin.ModelAdmin):
+    """R-HELP: requests for higher support, read-only here (leaders answer them on the dashboard, through the
+    service that checks who may answer)."""
+
+    list_display = ("asked_at", "asked_by", "asked_of", "room", "subject_label", "answered_at", "answered_by")
+    list_filter = ("asked_of", "room", ("answered_at", admin.EmptyFieldListFilter), "subject_kind")
+    list_select_related = ("asked_by", "room", "answered_by")
+    search_fields = ("subject_label", "question", "answer", "asked_by__username")
+    date_hierarchy = "asked_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -63,11 +63,12 @@ def ask_for_help(*, by: User, asked_of: str, subject_kind: str, subject_id: int,
 
 @transaction.atomic
 def answer_help(*, request_id: int, by: User, answer: str) -> HelpRequest:
-    """R-HELP: the leader asked answers; the request is then no longer open."""
+    """R-HELP: the leader asked (or a centre leader, who sees every open request) answers; the request is then
+    no longer open."""
     request = HelpRequest.objects.select_for_update(of=("self",)).select_related("room").filter(pk=request_id).first()
     if request is None:
         raise ValidationFailed.of("request", f"help request {request_id} does not exist")
-    if not by.is_superuser and by.pk not in {u.pk for u in leaders_of(request)}:
+    if not (by.is_superuser or _is_centre_leader(by)) and by.pk not in {u.pk for u in leaders_of(request)}:
         raise NotPermitted(f"R-HELP: {by.get_username()} is not a leader this request was addressed to")
     if request.answered_at is not None:
         raise TransitionNotAllowed(f"help request {request_id} was already answered")
@@ -81,11 +82,16 @@ def answer_help(*, request_id: int, by: User, answer: str) -> HelpRequest:
     return request
 
 
+def _is_centre_leader(user: User) -> bool:
+    return user.groups.filter(name=Role.CENTRE_LEADER).exists()
+
+
 def unanswered_for(user: User) -> QuerySet:
-    """R-HELP: the unanswered requests this leader must see (centre leaders: theirs; room leaders: their rooms')."""
+    """R-HELP: the unanswered requests this leader must see: a room's leaders see those asked of their room's
+    leader; the centre leaders, above every room, see all of them (and may answer any, docs/decisions.md)."""
+    if user.is_superuser or _is_centre_leader(user):
+        return HelpRequest.objects.filter(answered_at__isnull=True).select_related("asked_by", "room")
     q = Q(pk__in=[])
-    if user.groups.filter(name=Role.CENTRE_LEADER).exists() or user.is_superuser:
-        q |= Q(asked_of=HelpRequest.AskOf.CENTRE_LEADER)
     led = list(user.memberships.filter(is_leader=True).values_list("room_id", flat=True))
     if user.groups.filter(name=Role.SUPPORT_MANAGER).exists():
         led += list(Room.objects.filter(code=RoomCode.SERVICE_SUPPORT).values_list("pk", flat=True))

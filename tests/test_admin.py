@@ -45,3 +45,24 @@ def test_event_log_cannot_be_changed_in_the_admin(admin_client, some_data):
     assert response.status_code == 403
     event.refresh_from_db()
     assert event.note != "edited"
+
+
+def test_customer_updates_and_help_requests_are_listed_read_only_with_filters(admin_client, some_data):
+    """R-CUST-UPDATE and R-HELP in the admin: lists with filters, nothing added or changed there."""
+    from staff import help as help_service
+    from tickets.models import CustomerUpdate
+
+    CustomerUpdate.objects.create(ticket=some_data, by=f.support_engineer(), contact="李工", channel="phone",
+                                  text="光缆抢修中，预计 30 分钟恢复")
+    engineer = f.room_engineer("transport")
+    help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="ticket", subject_id=some_data.pk,
+                              subject_label=some_data.number, question="需要协调电力室夜间进站")
+    updates = reverse("admin:tickets_customerupdate_changelist")
+    page = admin_client.get(updates, {"channel__exact": "phone", "ticket__tier__exact": "gold"})
+    assert page.status_code == 200 and "李工" in page.content.decode()
+    assert admin_client.get(reverse("admin:tickets_customerupdate_add")).status_code == 403
+    requests = reverse("admin:staff_helprequest_changelist")
+    page = admin_client.get(requests, {"asked_of__exact": "centre_leader", "answered_at__isnull": "True"})
+    assert page.status_code == 200 and some_data.number in page.content.decode()
+    assert admin_client.get(requests, {"answered_at__isnull": "False"}).content.decode().count(some_data.number) == 0
+    assert admin_client.get(reverse("admin:staff_helprequest_add")).status_code == 403

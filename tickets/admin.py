@@ -147,6 +147,17 @@ class SiteMemberAdmin(TicketChildAdmin):
     list_display = ("ticket", "user", "at")
 
 
+@admin.register(m.CustomerUpdate)
+class CustomerUpdateAdmin(TicketChildAdmin):
+    """R-CUST-UPDATE: what the customer's technical contact was told, read-only (recorded on the ticket page)."""
+
+    list_display = ("ticket", "round", "at", "by", "contact", "channel", "text")
+    list_filter = ("channel", "ticket__tier", "round")
+    list_select_related = ("ticket", "by")
+    search_fields = TicketChildAdmin.search_fields + ("contact", "text")
+    date_hierarchy = "at"
+
+
 @admin.register(m.TicketEvent)
 class TicketEventAdmin(TicketChildAdmin):
     list_display = ("ticket", "at", "actor_label", "kind", "from_state", "to_state", "note")

@@ -30,11 +30,10 @@ def test_an_engineer_asks_the_room_leader_from_a_ticket_and_the_leader_sees_it_u
     request = HelpRequest.objects.get()
     assert (request.subject_kind, request.subject_id, request.room.code) == ("ticket", ticket.pk, "transport")
     assert list(help_service.unanswered_for(leader)) == [request]
-    assert list(help_service.unanswered_for(f.centre_leader())) == []
     client.force_login(leader)
     assert "需要协调电力室夜间进站" in client.get("/dashboard/").content.decode()
     with pytest.raises(NotPermitted):
-        help_service.answer_help(request_id=request.pk, by=f.centre_leader(), answer="x")
+        help_service.answer_help(request_id=request.pk, by=f.support_manager(), answer="x")
     client.post(f"/help/{request.pk}/answer/", {"answer": "已协调，22:00 进站"})
     request.refresh_from_db()
     assert request.answered_by == leader and request.answer == "已协调，22:00 进站"
@@ -86,3 +85,30 @@ def test_external_channels_never_carry_the_customers_name_or_circuit(django_capt
         assert ticket.number in text
     inside_text = deliveries.get(endpoint=inside, notification__kind="broadcast").notification.body
     assert "深圳市机密客户" in inside_text and "SZ-SECRET-0001" in inside_text
+
+
+def test_unanswered_requests_are_visible_to_the_leaders_they_concern(client):
+    """R-HELP: "unanswered requests are visible to those leaders" — a room's leader sees the requests asked of
+    their room's leader (not another room's), the centre leader sees every unanswered request on the dashboard
+    and may answer it; an answered request leaves every list."""
+    engineer = f.room_engineer("transport")
+    transport_leader = f.person("support_manager", "transport")
+    RoomMembership.objects.filter(user=transport_leader).update(is_leader=True)
+    other_leader = f.person("support_manager", "datacom")
+    RoomMembership.objects.filter(user=other_leader).update(is_leader=True)
+    centre = f.centre_leader()
+    room_request = help_service.ask_for_help(by=engineer, asked_of="room_leader", subject_kind="ticket",
+                                             subject_id=1, subject_label="FT-1", question="需要协调电力室夜间进站")
+    centre_request = help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="ticket",
+                                               subject_id=1, subject_label="FT-1", question="客户要求赔偿方案")
+    assert list(help_service.unanswered_for(transport_leader)) == [room_request]
+    assert list(help_service.unanswered_for(other_leader)) == []
+    assert list(help_service.unanswered_for(centre)) == [room_request, centre_request]
+    client.force_login(centre)
+    page = client.get("/dashboard/").content.decode()
+    assert "需要协调电力室夜间进站" in page and "客户要求赔偿方案" in page
+    client.force_login(other_leader)
+    assert "需要协调电力室夜间进站" not in client.get("/dashboard/").content.decode()
+    help_service.answer_help(request_id=room_request.pk, by=centre, answer="已协调")
+    assert list(help_service.unanswered_for(transport_leader)) == []
+    assert list(help_service.unanswered_for(centre)) == [centre_request]
