@@ -13,3 +13,6 @@ class VisitsConfig(AppConfig):
 
         hooks.register_dashboard_panel("visits", template="visits/_dashboard_panel.html",
                                        context=panels.dashboard_context, order=100)
+        # R-VISIT-4: the customer's correspondence reached from a ticket.
+        hooks.register_ticket_panel("visits-correspondence", template="visits/_ticket_correspondence.html",
+                                    context=panels.ticket_correspondence_context, order=200)

@@ -215,3 +215,29 @@ class HelpForm(forms.Form):
 
     asked_of = forms.ChoiceField(label=_("请求对象"), choices=HelpRequest.AskOf.choices)
     question = forms.CharField(label=_("需要的支持"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --------------------------------------------------------------------------- correspondence (R-VISIT-4)
+class CustomerDocumentForm(DocumentForm):
+    """R-VISIT-4: a document for the customer outside a visit (a fault explanation letter, a report), on the same
+    template → review → send flow; optionally linked to one of the customer's tickets."""
+
+    ticket = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class IncomingDocumentForm(forms.Form):
+    """R-VISIT-4: a document received from the customer, registered when it arrives."""
+
+    kind = forms.ChoiceField(choices=DocumentKind.choices, label=_("类别"))
+    title = forms.CharField(label=_("标题"), max_length=200)
+    sender = forms.CharField(label=_("客户发件人"), max_length=120)
+    received_at = timebounds.PastDateTimeField(label=_("收到时间"), widget=DateTimeLocal(), initial=timezone.now)
+    visit = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    ticket = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class AcknowledgeForm(forms.Form):
+    """R-VISIT-4: how the customer was told their document was received."""
+
+    acknowledgement = forms.CharField(label=_("如何告知客户已收到"), max_length=300,
+                                      help_text=_("谁、何时、以何种方式告知客户"))

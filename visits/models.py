@@ -344,7 +344,12 @@ class VisitDocument(ConcurrentTransitionMixin, models.Model):
     ``state`` is a state machine: in review → approved (every reviewer approved) → sent → received.
     """
 
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="documents")
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.CASCADE, related_name="documents",
+                              help_text=_("R-VISIT-4：拜访以外的往来文档（如故障说明函、报告）可不属于拜访"))
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+                                 related_name="outgoing_documents")
+    ticket = models.ForeignKey("tickets.FaultTicket", verbose_name=_("关联工单"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("文档类型"), max_length=16, choices=DocumentKind.choices)
     title = models.CharField(_("标题"), max_length=200)
     template = models.ForeignKey(

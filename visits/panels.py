@@ -22,3 +22,16 @@ def dashboard_context(request, limit: int = DASHBOARD_LIMIT) -> dict:
         "more_followups": len(overdue) > limit,
         "unacknowledged_documents": list(unacknowledged_incoming_documents()[:limit]),  # R-VISIT-4
     }
+
+
+def ticket_correspondence_context(request, ticket) -> dict:
+    """R-VISIT-4: from a ticket, the customer's correspondence (a fault explanation letter, a report, a document
+    received about the fault); shown to those who may see visits."""
+    if ticket.customer_id is None or not request.user.has_perm("visits.view_visit"):
+        return {"correspondence_customer_id": None}
+    rows = selectors.customer_correspondence(ticket.customer_id)
+    return {
+        "correspondence_customer_id": ticket.customer_id,
+        "correspondence_outgoing": [d for d in rows["outgoing"] if d.ticket_id == ticket.pk],
+        "correspondence_incoming": [d for d in rows["incoming"] if d.ticket_id == ticket.pk],
+    }

@@ -12,7 +12,7 @@ from customers.choices import TIER_RANK, Tier
 from customers.models import Customer
 
 from .choices import UPCOMING_STATES, ParticipantKind, ReminderKind, VisitState
-from .models import AppointmentCall, Visit, VisitDocument, VisitParticipant, VisitPolicy, VisitProblem
+from .models import AppointmentCall, IncomingDocument, Visit, VisitDocument, VisitParticipant, VisitPolicy, VisitProblem
 
 
 def visits() -> QuerySet[Visit]:
@@ -199,3 +199,15 @@ def coverage_report(now: datetime | None = None) -> list[TierCoverage]:
             next_visit_at=customer.next_visit_at,
         ))
     return list(report.values())
+
+
+def customer_correspondence(customer_id: int) -> dict:
+    """R-VISIT-4: all correspondence with one customer — the documents sent to them (with or without a visit) and
+    the documents received from them — newest first."""
+    return {
+        "outgoing": list(documents().filter(customer_id=customer_id).select_related("visit", "ticket")
+                         .order_by("-created_at")),
+        "incoming": list(IncomingDocument.objects.filter(customer_id=customer_id)
+                         .select_related("visit", "ticket", "registered_by", "acknowledged_by")
+                         .order_by("-received_at")),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import correspondence_views, views
 
 app_name = "visits"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("<int:pk>/do/<slug:action>/", views.visit_action, name="action"),
     path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem-action"),
     path("documents/<int:pk>/<slug:action>/", views.document_action, name="document-action"),
+    # R-VISIT-4: all correspondence with a customer, with or without a visit.
+    path("customers/<int:customer_id>/correspondence/", correspondence_views.correspondence, name="correspondence"),
+    path("customers/<int:customer_id>/correspondence/received/", correspondence_views.register_incoming,
+         name="incoming-register"),
+    path("customers/<int:customer_id>/correspondence/document/", correspondence_views.create_outgoing,
+         name="outgoing-create"),
+    path("received/<int:pk>/acknowledge/", correspondence_views.acknowledge_incoming, name="incoming-acknowledge"),
 ]

@@ -408,4 +408,9 @@ def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @visits_permission("change_visit")
 def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     document = get_object_or_404(selectors.documents(), pk=pk)
+    if document.visit_id is None:
+        # R-VISIT-4: a document for the customer outside a visit is answered on the customer's correspondence page.
+        from .correspondence_views import document_outside_visit
+
+        return document_outside_visit(request, document, action)
     return _dispatch(request, actions=DOCUMENT_ACTIONS, action=action, target=document, visit_id=document.visit_id)

@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from customers.models import Customer
 from staff.models import User
 from supportdesk.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
+from tickets.models import FaultTicket
 
 from ..choices import (
     DocumentKind,
@@ -38,14 +40,26 @@ from ._common import (
 # --------------------------------------------------------------------------- documents (R-VISIT-4)
 @transaction.atomic
 def create_document(
-    *, visit_id: int, by: User, kind: str, title: str, template_id: int, reviewer_ids: list[int], body: str = ""
+    *, by: User, kind: str, title: str, template_id: int, reviewer_ids: list[int], body: str = "",
+    visit_id: int | None = None, customer_id: int | None = None, ticket_id: int | None = None,
 ) -> VisitDocument:
     """R-VISIT-4: a document for the customer on the standard template, with one or two reviewers who are
-    not its author."""
-    visit = _lock(visit_id)
+    not its author. It belongs to a visit, or — all correspondence with the customer follows the same flow — only
+    to the customer (``customer_id``), optionally linked to one of the customer's tickets (a fault explanation
+    letter, a report)."""
+    visit = _lock(visit_id) if visit_id else None
     ensure_may(by, "change_visit", visit)
-    _require_not_cancelled(visit, _("增加文档"))
     errors: dict[str, list[str]] = {}
+    if visit is not None:
+        _require_not_cancelled(visit, _("增加文档"))
+        customer = visit.customer
+    else:
+        customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+        if customer is None:
+            errors["customer"] = [_("客户不存在")]
+    ticket = FaultTicket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    if ticket_id and (ticket is None or (customer is not None and ticket.customer_id != customer.pk)):
+        errors["ticket"] = [_("工单不存在或不属于该客户")]
     if by is None:
         errors["author"] = [_("须有撰写人")]
     if kind not in DocumentKind.values:
@@ -61,17 +75,24 @@ def create_document(
     reviewers = _reviewers(reviewer_ids, author=by, errors=errors)
     _fail(errors)
     document = VisitDocument.objects.create(
-        visit=visit, kind=kind, title=title[:200], template=template, body=body or template.body, author=by
+        visit=visit, customer=customer, ticket=ticket, kind=kind, title=title[:200], template=template,
+        body=body or template.body, author=by,
     )
     DocumentReview.objects.bulk_create([DocumentReview(document=document, reviewer=r) for r in reviewers])
-    _record(
-        visit,
+    _record_document(
+        document,
         kind=VisitEventKind.DOCUMENT,
         by=by,
         note=title,
         data={"document": document.pk, "reviewers": [r.get_username() for r in reviewers]},
     )
     return document
+
+
+def _record_document(document: VisitDocument, **kwargs) -> None:
+    """A visit's document is on the visit's event log; one outside a visit has its own dated fields."""
+    if document.visit_id is not None:
+        _record(document.visit, **kwargs)
 
 
 def _reviewers(reviewer_ids, *, author, errors) -> list[User]:
@@ -90,7 +111,7 @@ def _reviewers(reviewer_ids, *, author, errors) -> list[User]:
 
 
 def _lock_document(document_id: int) -> VisitDocument:
-    document = VisitDocument.objects.select_for_update().select_related("visit").filter(pk=document_id).first()
+    document = VisitDocument.objects.select_for_update(of=("self",)).select_related("visit").filter(pk=document_id).first()
     if document is None:
         raise NotFound(_("文档 %(id)s 不存在") % {"id": document_id})
     return document
@@ -121,8 +142,8 @@ def review_document(*, document_id: int, by: User, approve: bool, note: str = ""
     if can_proceed(document.approve):
         document.approve()
         document.save(update_fields=["state"])
-    _record(
-        document.visit,
+    _record_document(
+        document,
         kind=VisitEventKind.DOCUMENT,
         by=by,
         note=f"{document.title}: {review.decision}",
@@ -146,7 +167,7 @@ def revise_document(*, document_id: int, by: User, body: str, title: str = "") -
     document.title = _text(title)[:200] or document.title
     document.save(update_fields=["body", "title"])
     document.reviews.update(decision=ReviewDecision.PENDING, note="", decided_at=None)
-    _record(document.visit, kind=VisitEventKind.DOCUMENT, by=by, note=_("修改：%(title)s") % {"title": document.title})
+    _record_document(document, kind=VisitEventKind.DOCUMENT, by=by, note=_("修改：%(title)s") % {"title": document.title})
     return document
 
 
@@ -166,8 +187,8 @@ def send_document(*, document_id: int, by: User | None, notice: str, at: datetim
         raise ValidationFailed.of("notice", _("R-VISIT-4：须记录如何告知客户文档已发送"))
     document.send(at=at or timezone.now(), by=by, notice=notice[:300])
     document.save(update_fields=["state", "sent_at", "sent_by", "sent_notice"])
-    _record(
-        document.visit,
+    _record_document(
+        document,
         kind=VisitEventKind.DOCUMENT,
         by=by,
         note=_("已发送：%(title)s") % {"title": document.title},
@@ -194,8 +215,8 @@ def record_document_received(*, document_id: int, by: User | None, notice: str, 
     _fail(errors)
     document.mark_received(at=at, notice=notice[:300])
     document.save(update_fields=["state", "received_at", "received_notice"])
-    _record(
-        document.visit,
+    _record_document(
+        document,
         kind=VisitEventKind.DOCUMENT,
         by=by,
         note=_("客户已收到：%(title)s") % {"title": document.title},
