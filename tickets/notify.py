@@ -125,10 +125,12 @@ def notify_arrival_breach(ticket, *, missing: list):
     return _send(
         ticket, "arrival_breach", managers() + involved_people(ticket),
         lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
-        lambda: _("故障发生 %(hours)s 小时仍未到场：%(rooms)s") % {
+        lambda: (_("故障发生 %(hours)s 小时仍未到场：%(rooms)s") % {
             "hours": f"{(ticket.policy.get('arrival_after') or 0) / 3600:g}",
             "rooms": _("、").join(str(m) for m in missing),
-        },
+        }) if ticket.policy.get("arrival_after") else (
+            # R-SITE-2: an expedited normal customer's ticket has an arrival row for its lead, not a tier's hours.
+            _("到场时限已过：%(rooms)s") % {"rooms": _("、").join(str(m) for m in missing)}),
         webhooks=True,
     )
 

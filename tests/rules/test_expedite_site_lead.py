@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from staff.models import Notification
 from tests import factories as f
 from tests.builders import alarm_in, crew, fresh
 from tickets import services
@@ -47,6 +48,9 @@ def test_an_expedited_normal_ticket_without_a_named_lead_is_breached_at_the_arri
         sweep()
     breaches = ticket.escalations.filter(kind=EscalationKind.SITE_LEAD_BREACH)
     assert breaches.count() == 1 and breaches.get().rule == "R-SITE-2"
+    bodies = list(Notification.objects.filter(ticket_number=ticket.number, kind="arrival_breach")
+                  .values_list("body", flat=True))
+    assert bodies and all("未指定现场负责人" in b and "0 小时" not in b for b in bodies)
     row.refresh_from_db()
     assert row.breached_at is not None
     # Only the lead is judged for a normal customer: no room is breached for its arrival (R-ESC-2 is important only).
