@@ -153,3 +153,20 @@ def test_a_document_outside_a_visit_names_a_ticket_of_its_own_customer():
                                  reviewer_ids=[f.support_manager().pk])
     assert "customer" in caught.value.field_errors
     assert not VisitDocument.objects.exists()
+
+
+def test_the_correspondence_page_speaks_english(web):
+    """R-VISIT-4: the page's own words are translated (the customer's and the templates' names are data)."""
+    from django.conf import settings
+
+    from tests.test_i18n import _program_chinese
+
+    customer = f.CustomerFactory()
+    services.register_incoming_document(by=f.support_engineer(), customer_id=customer.pk, kind="fax",
+                                        title="fax-1", sender="Wang", received_at=timezone.now())
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = web.get(f"/visits/customers/{customer.pk}/correspondence/").content.decode()
+    assert "Correspondence" in html and "Receipt not acknowledged" in html
+    for name in DocumentTemplate.objects.values_list("name", flat=True):
+        html = html.replace(name, "")
+    assert _program_chinese(html) == []
