@@ -64,11 +64,14 @@ def _pending_deadlines() -> QuerySet:
 
 def by_priority(qs: QuerySet) -> QuerySet:
     """R-PRIO, the one ordering of every work queue and of the API's ticket list: diamond before gold before
-    normal, then the nearest pending deadline of any kind (clocks and broadcast slots; none: last), then the
-    oldest fault. Annotates ``tier_rank`` and ``next_due``."""
-    nearest = _pending_deadlines().filter(ticket=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
-    return qs.annotate(tier_rank=tier_rank(), next_due=Subquery(nearest)).order_by(
-        "tier_rank", F("next_due").asc(nulls_last=True), "occurred_at", "pk")
+    normal, then the nearest pending deadline of the queue's kinds (clocks and broadcast slots; none: last), then
+    the oldest fault. Annotates ``tier_rank`` and ``next_due``.
+
+    The nearest pending deadline is kept on the ticket row (``FaultTicket.next_due_at``, maintained by the
+    database on every write of a deadline row, see migration ``0010_ticket_next_due_at``), so the order is
+    read from ``ticket_prio_idx`` (open tickets) or ``ticket_list_prio_idx`` (all), not computed per ticket."""
+    return qs.annotate(tier_rank=tier_rank(), next_due=F("next_due_at")).order_by(
+        "tier_rank", F("next_due_at").asc(nulls_last=True), "occurred_at", "pk")
 
 
 def _with_deadline_state(qs: QuerySet) -> QuerySet:
@@ -201,8 +204,8 @@ def ticket_summary(ticket_id: int) -> FaultTicket:
 
 def api_tickets(user=None) -> QuerySet:
     """Tickets with everything the API body shows, in R-PRIO order (``by_priority``), a fixed number of queries
-    whatever the number of rows; given a person, only the tickets they may see. ``next_due_at`` is the body's
-    field: the nearest pending clock (joint handling, arrival)."""
+    whatever the number of rows; given a person, only the tickets they may see. ``clock_due_at`` is the body's
+    ``next_due_at`` field: the nearest pending clock (joint handling, arrival)."""
     clock = _pending_deadlines().filter(ticket=OuterRef("pk"), kind__in=CLOCK_KINDS).order_by("due_at")
     qs = (
         FaultTicket.objects.select_related("customer", "lead_room", "site_lead", "vendor")
@@ -220,7 +223,7 @@ def api_tickets(user=None) -> QuerySet:
             Prefetch("explanations", queryset=Explanation.objects.select_related(
                 "drafted_by", "reviewed_by", "released_by").order_by("drafted_at", "id")),
         )
-        .annotate(next_due_at=Subquery(clock.values("due_at")[:1]))
+        .annotate(clock_due_at=Subquery(clock.values("due_at")[:1]))
     )
     if user is not None:
         qs = visible_tickets(user, qs)

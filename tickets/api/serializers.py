@@ -242,7 +242,7 @@ class TicketOut(ReadOnlyModelSerializer):
     lead_room = serializers.CharField(source="lead_room.code", allow_null=True, default=None)
     site_lead = serializers.SerializerMethodField()
     vendor = serializers.CharField(source="vendor.name", allow_null=True, default=None)
-    next_due_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None,
+    next_due_at = serializers.DateTimeField(source="clock_due_at", read_only=True, allow_null=True, default=None,
                                             help_text="the nearest pending joint_handling/arrival deadline")
     deadlines = DeadlineOut(source="clock_deadlines", many=True, help_text="joint_handling (R-ESC-1/3), "
                             "arrival (R-ESC-2)")

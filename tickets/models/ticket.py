@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from customers.choices import Tier
 from customers.models import Circuit, Customer
+from customers.selectors import tier_rank
 from staff.models import Room, Vendor
 from supportdesk.core import timebounds
 
@@ -143,6 +144,9 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
     recurrence_of = models.ForeignKey(
         "self", verbose_name=_("复发自"), null=True, blank=True, on_delete=models.PROTECT, related_name="recurrences"
     )
+    # R-PRIO: the nearest pending deadline (any kind), kept by the database (migration 0008 triggers) on every
+    # write of a deadline row or of the ticket itself: what the app writes into it is ignored.
+    next_due_at = models.DateTimeField(_("最近时限"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -186,6 +190,11 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["circuit_ref", "-occurred_at"], name="ticket_circuit_recent_idx"),
             models.Index(fields=["lead_room", "state"], name="ticket_lead_room_state_idx"),
             models.Index(fields=["-occurred_at"], name="ticket_occurred_idx"),
+            # R-PRIO served from an index: tier rank, nearest pending deadline, oldest fault (open tickets only).
+            models.Index(tier_rank(), F("next_due_at"), F("occurred_at"), F("id"),
+                         condition=Q(state__in=OPEN_STATES), name="ticket_prio_idx"),
+            # The same order over every ticket: the API's ticket list (keyset pages).
+            models.Index(tier_rank(), F("next_due_at"), F("occurred_at"), F("id"), name="ticket_list_prio_idx"),
         ]
         verbose_name = _("故障工单")
         verbose_name_plural = _("故障工单")
