@@ -10,7 +10,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from staff.models import ApiScope
@@ -23,6 +22,7 @@ from .. import selectors, services
 from ..choices import Transition
 from ..models import Alarm, FaultTicket
 from .filters import TicketFilter
+from .pagination import TicketKeysetPagination
 from .serializers import (
     AlarmClearIn,
     AlarmClearResult,
@@ -169,16 +169,10 @@ class AlarmClear(ApiView):
 
 
 # --------------------------------------------------------------------------- tickets
-class TicketPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class TicketList(ApiView, generics.ListAPIView):
     scopes = {"GET": ApiScope.TICKETS_READ}
     serializer_class = TicketOut
-    pagination_class = TicketPagination
+    pagination_class = TicketKeysetPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = TicketFilter
 
