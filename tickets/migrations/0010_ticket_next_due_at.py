@@ -66,6 +66,46 @@ WHERE EXISTS (SELECT 1 FROM tickets_deadline d WHERE d.ticket_id = t.id AND d.me
               AND d.kind IN ('joint_handling', 'arrival', 'broadcast'));
 """
 
+# SQLite (the service-free development run): row triggers doing the same.
+_SQLITE_NEAREST = """(SELECT min(due_at) FROM tickets_deadline WHERE ticket_id = {t} AND met_at IS NULL
+    AND breached_at IS NULL AND cancelled_at IS NULL)"""
+SQLITE_FORWARD = [
+    f"""CREATE TRIGGER tickets_deadline_next_due_{event} AFTER {event.upper()} ON tickets_deadline FOR EACH ROW
+    BEGIN
+        {"".join(
+            f"UPDATE tickets_faultticket SET next_due_at = {_SQLITE_NEAREST.format(t=row + '.ticket_id')} "
+            f"WHERE id = {row}.ticket_id; "
+            for row in rows)}
+    END"""
+    for event, rows in (("insert", ["NEW"]), ("update", ["OLD", "NEW"]), ("delete", ["OLD"]))
+] + [
+    f"""CREATE TRIGGER tickets_ticket_next_due AFTER UPDATE ON tickets_faultticket FOR EACH ROW
+    WHEN NEW.next_due_at IS NOT {_SQLITE_NEAREST.format(t='NEW.id')}
+    BEGIN
+        UPDATE tickets_faultticket SET next_due_at = {_SQLITE_NEAREST.format(t='NEW.id')} WHERE id = NEW.id;
+    END""",
+]
+SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS {name}" for name in (
+    "tickets_deadline_next_due_insert", "tickets_deadline_next_due_update", "tickets_deadline_next_due_delete",
+    "tickets_ticket_next_due")]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD)
+    elif schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_FORWARD:
+            schema_editor.execute(statement)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD)
+    elif schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_BACKWARD:
+            schema_editor.execute(statement)
+
+
 BACKWARD = """
 DROP TRIGGER IF EXISTS tickets_deadline_next_due_ins ON tickets_deadline;
 DROP TRIGGER IF EXISTS tickets_deadline_next_due_upd ON tickets_deadline;
@@ -101,5 +141,5 @@ class Migration(migrations.Migration):
             model_name='faultticket',
             index=models.Index(models.Case(models.When(then=models.Value(0), tier='diamond'), models.When(then=models.Value(1), tier='gold'), models.When(then=models.Value(2), tier='normal'), default=models.Value(9), output_field=models.IntegerField()), models.F('next_due_at'), models.F('occurred_at'), models.F('id'), name='ticket_list_prio_idx'),
         ),
-        migrations.RunSQL(FORWARD, BACKWARD),
+        migrations.RunPython(forward, backward),
     ]

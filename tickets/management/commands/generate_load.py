@@ -11,7 +11,13 @@ everything that follows from a ticket's timestamps is derived inside PostgreSQL 
 The data keeps every constraint: one open ticket per circuit (open tickets get circuits of their own,
 triage tickets an unknown circuit reference of their own), unique ticket numbers and alarm ids, one
 deadline row per slot. About 1 % of the open tickets have a deadline that is due and unanswered, so a
-deadline sweep finds work. Running the command again adds another batch next to the first; ``--reset``
+deadline sweep finds work.
+
+The open set is what a centre has in hand, not a share of its history: 3 % of a batch, at most ``--open-max``
+(300) open tickets in the whole database. A regional maintenance centre works a few hundred faults at once
+(in progress, restored and waiting for the repair, waiting for triage); ten years of history do not make that
+number grow. Closed tickets are spread over the past at ``--per-day`` (400) tickets a day, so a bigger table is
+a longer history, not a busier week. Running the command again adds another batch next to the first; ``--reset``
 empties the ticket tables first.
 """
 from __future__ import annotations
@@ -100,11 +106,16 @@ class Command(BaseCommand):
                             help="share of open tickets with a due, unanswered deadline (default 0.01)")
         parser.add_argument("--open-share", type=float, default=0.03,
                             help="share of the tickets that are open (capped by the circuits; default 0.03)")
+        parser.add_argument("--open-max", type=int, default=300, dest="open_max",
+                            help="at most this many open tickets in the database after the batch (default 300)")
+        parser.add_argument("--per-day", type=float, default=400.0, dest="per_day",
+                            help="closed tickets per day of history (default 400)")
         parser.add_argument("--rebuild-indexes-from", type=int, default=50000, dest="rebuild_from",
                             help="from this many tickets on, drop the secondary indexes and rebuild them after")
 
     # ------------------------------------------------------------------ entry
-    def handle(self, *args, tickets, reset, force, seed, due_share, open_share, rebuild_from, **options):
+    def handle(self, *args, tickets, reset, force, seed, due_share, open_share, rebuild_from, open_max=300,
+               per_day=400.0, **options):
         if connection.vendor != "postgresql":
             raise CommandError("generate_load needs PostgreSQL (it writes with COPY)")
         if tickets < 1:
@@ -114,6 +125,7 @@ class Command(BaseCommand):
             raise CommandError(f"refusing to empty database {name!r}; add --force if you mean it")
         self.rng = random.Random(seed + tickets)
         self.now = timezone.now()
+        self.open_max, self.per_day = open_max, per_day
         started = time.monotonic()
         timings = []
 
@@ -129,6 +141,8 @@ class Command(BaseCommand):
             if reset:
                 step("reset", self._reset)
             step("reference data and staff", self._reference)
+            # Triggers off while the batch goes in (``next_due_at`` is set once, set-based, at the end).
+            self._sql("SET LOCAL session_replication_role = replica")
             # A big batch is written faster without the secondary indexes; they are rebuilt afterwards.
             # Unique indexes stay, so every uniqueness promise is checked while the rows go in.
             dropped = step("drop secondary indexes", self._drop_indexes) if tickets >= rebuild_from else []
@@ -141,6 +155,8 @@ class Command(BaseCommand):
             step("involvements, alarms, escalations", lambda: self._children(first, last))
             step("broadcasts", lambda: self._broadcasts(first, last))
             step("events", lambda: self._events(first, last))
+            self._sql("SET LOCAL session_replication_role = DEFAULT")
+            step("next_due_at", lambda: self._next_due(first, last))
             if dropped:
                 step(f"rebuild {len(dropped)} indexes", lambda: self._rebuild_indexes(dropped))
             step("analyze", self._analyze)
@@ -264,7 +280,11 @@ class Command(BaseCommand):
 
     def _tickets(self, n, circuits, customers, open_share, due_share) -> tuple[int, int]:
         rng, now = self.rng, self.now
-        n_open = min(int(n * open_share), int(len(circuits) * 0.6))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM tickets_faultticket WHERE state = ANY(%s)",
+                           [["new", "dispatched", "lead_handling", "joint_handling", "restored"]])
+            already_open = cursor.fetchone()[0]
+        n_open = max(0, min(int(n * open_share), int(len(circuits) * 0.6), self.open_max - already_open))
         counts = {state: int(n_open * share) for state, share in OPEN_SHARES}
         _allocate(counts, n_open)
         n_due = round(n_open * due_share)
@@ -289,6 +309,7 @@ class Command(BaseCommand):
             "expedite_by_id", "lead_room_id", "recurrence_of_id", "reported_by_id", "site_lead_id", "vendor_id",
         ]
         year = 365 * 24 * 3600
+        history = max(30 * 24 * 3600, n / self.per_day * 24 * 3600)  # seconds of past the closed tickets fill
 
         def rows():
             for i in range(n):
@@ -331,10 +352,10 @@ class Command(BaseCommand):
                     joint = rng.random() < 0.3 and t.occurred + joint_after + 10 * MIN < now
                     t.life(rng, joint_after, joint=joint, restore_before=now)
                 elif state == TicketState.CANCELLED:
-                    t.occurred = now - rng.uniform(0.1, 1) * year * timedelta(seconds=1)
+                    t.occurred = now - rng.uniform(0.1 * min(year, history), history) * timedelta(seconds=1)
                     t.cancelled = t.occurred + rng.uniform(5, 40) * MIN
                 else:  # resolved / closed
-                    span = 30 * 24 * 3600 if state == TicketState.RESOLVED else year
+                    span = 30 * 24 * 3600 if state == TicketState.RESOLVED else history
                     t.occurred = now - (3 * 24 * 3600 + rng.random() * span) * timedelta(seconds=1)
                     t.life(rng, joint_after, joint=rng.random() < 0.3, restore_before=now)
                     t.resolved = t.restored + rng.uniform(0, 4) * HOUR
@@ -533,6 +554,15 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for _, definition in indexes:
                 cursor.execute(definition)
+
+    def _next_due(self, first: int, last: int) -> None:
+        """R-PRIO's ``next_due_at`` of the batch's tickets, in one statement (the ticket trigger computes it)."""
+        self._sql("""
+            UPDATE tickets_faultticket t SET next_due_at = NULL
+            WHERE t.id BETWEEN %(first)s AND %(last)s AND EXISTS (
+                SELECT 1 FROM tickets_deadline d WHERE d.ticket_id = t.id AND d.met_at IS NULL
+                  AND d.breached_at IS NULL AND d.cancelled_at IS NULL)
+        """, {"first": first, "last": last})
 
     def _analyze(self) -> None:
         with connection.cursor() as cursor:
