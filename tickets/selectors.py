@@ -34,6 +34,7 @@ from .models import (
     Alarm,
     Arrival,
     Broadcast,
+    DashboardFigures,
     Deadline,
     Escalation,
     Explanation,
@@ -550,3 +551,55 @@ def deadlines_met_by_kind(days: int, now: datetime | None = None) -> list[dict]:
                      "cancelled": c["cancelled"], "decided": decided,
                      "met_share": round(100 * c["met"] / decided) if decided else None})
     return rows
+
+
+# --------------------------------------------------------------------------- the dashboard's window figures
+WINDOW_FIGURES_KEY = "window"
+
+
+def compute_window_figures(now: datetime) -> dict:
+    """The dashboard's figures over a window of days: tier figures and deadlines met per kind, of 7 and 30 days,
+    and the 7-day chart."""
+    return {"stats": [(7, tier_stats(7, now)), (30, tier_stats(30, now))],
+            "met_by_kind": [(7, deadlines_met_by_kind(7, now)), (30, deadlines_met_by_kind(30, now))],
+            "series": open_and_breached_series(days=7, step_hours=6, now=now), "at": now}
+
+
+def encode_window_figures(figures: dict) -> dict:
+    """JSON for ``DashboardFigures.data``."""
+    series = figures["series"]
+    return {
+        "stats": [[days, [{k: v for k, v in row.items() if k != "label"} for row in rows]]
+                  for days, rows in figures["stats"]],
+        "met_by_kind": [[days, [{k: v for k, v in row.items() if k != "label"} for row in rows]]
+                        for days, rows in figures["met_by_kind"]],
+        "series": {"points": [[t.isoformat(), o, b] for t, o, b in series.points], "start": series.start.isoformat(),
+                   "end": series.end.isoformat(), "peak": series.peak},
+    }
+
+
+def _decode_window_figures(data: dict, at: datetime) -> dict:
+    s = data["series"]
+    series = Series([(datetime.fromisoformat(t), o, b) for t, o, b in s["points"]],
+                    datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]), s["peak"])
+    stats = [(days, [{**row, "tier": Tier(row["tier"]), "label": Tier(row["tier"]).label} for row in rows])
+             for days, rows in data["stats"]]
+    met = [(days, [{**row, "kind": DeadlineKind(row["kind"]), "label": DeadlineKind(row["kind"]).label}
+                   for row in rows]) for days, rows in data["met_by_kind"]]
+    return {"stats": stats, "met_by_kind": met, "series": series, "at": at}
+
+
+def window_figures(now: datetime | None = None, max_age: timedelta | None = None) -> dict:
+    """The dashboard's window figures from the summary row beat keeps (``DashboardFigures``) when it is at most
+    ``max_age`` old (setting ``DASHBOARD_FIGURES_MAX_AGE_SECONDS``); computed on the spot otherwise (no beat,
+    or a max age of 0). ``at``: when they were computed."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    if max_age is None:
+        max_age = timedelta(seconds=getattr(settings, "DASHBOARD_FIGURES_MAX_AGE_SECONDS", 0))
+    if max_age > timedelta(0):
+        row = DashboardFigures.objects.filter(key=WINDOW_FIGURES_KEY, computed_at__gte=now - max_age).first()
+        if row is not None:
+            return _decode_window_figures(row.data, row.computed_at)
+    return compute_window_figures(now)

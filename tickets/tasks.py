@@ -8,3 +8,11 @@ from .services.escalation import sweep
 def sweep_deadlines() -> str:
     """The beat schedule runs this every minute (SWEEP_INTERVAL_SECONDS)."""
     return sweep(origin="beat").line()
+
+
+@shared_task(name="tickets.tasks.refresh_dashboard", ignore_result=True)
+def refresh_dashboard() -> str:
+    """Beat runs this every DASHBOARD_FIGURES_INTERVAL_SECONDS: the dashboard's window figures, kept."""
+    from .services.dashboard import refresh_dashboard_figures
+
+    return f"dashboard figures at {refresh_dashboard_figures().computed_at.isoformat()}"

@@ -3,7 +3,7 @@
 Models hold data, constraints and the transitions; every write goes through
 ``tickets.services``. No I/O happens here.
 """
-from .clocks import Broadcast, Deadline, Escalation, SweepRun
+from .clocks import Broadcast, DashboardFigures, Deadline, Escalation, SweepRun
 from .integrations import (
     ALARM_FIELDS_FROM_LABELS,
     MAPPED_VALUE_CHOICES,
@@ -27,6 +27,7 @@ from .work import (
 __all__ = [
     "CustomerUpdate",
     "ALARM_FIELDS_FROM_LABELS", "MAPPED_VALUE_CHOICES", "Alarm", "AlarmIntegration", "Arrival", "Broadcast",
+    "DashboardFigures",
     "Deadline", "DialTest", "Escalation", "Explanation", "FaultTicket",
     "IntegrationKind", "PhoneNotification", "PreArrivalCheck", "ProgressNote", "SiteMember", "SweepRun",
     "TicketEvent", "TicketRoom", "default_label_mapping",

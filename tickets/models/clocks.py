@@ -55,6 +55,9 @@ class Deadline(models.Model):
                 condition=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True),
                 name="deadline_due_idx",
             ),
+            # the dashboard's breaches of today and of the week
+            models.Index(fields=["-breached_at"], condition=Q(breached_at__isnull=False),
+                         name="deadline_breached_idx"),
         ]
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
@@ -153,3 +156,20 @@ class SweepRun(models.Model):
 
     def __str__(self):
         return f"{self.finished_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DashboardFigures(models.Model):
+    """The manager's dashboard window figures (7/30-day tier figures, the 7-day chart) as last computed:
+    one row per key, refreshed by beat (``tickets.tasks.refresh_dashboard``) so a page view reads one row
+    instead of every ticket of the window."""
+
+    key = models.CharField(max_length=32, primary_key=True)
+    computed_at = models.DateTimeField(_("计算时间"))
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("看板统计")
+        verbose_name_plural = _("看板统计")
+
+    def __str__(self):
+        return f"{self.key} {self.computed_at:%Y-%m-%d %H:%M:%S}"

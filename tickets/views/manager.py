@@ -29,7 +29,7 @@ DASHBOARD_LIST_LIMIT = 50
 def _dashboard_context(request) -> dict:
     now = timezone.now()
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
-    series = selectors.open_and_breached_series(days=7, step_hours=6, now=now)
+    figures = selectors.window_figures(now)
     counts = selectors.open_counts_by_tier_and_state()
     breached_open = list(selectors.breached_open_tickets()[:DASHBOARD_LIST_LIMIT])
     return {
@@ -43,11 +43,12 @@ def _dashboard_context(request) -> dict:
             breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
         "breaches_today": selectors.breaches_since(today),
         "breaches_week": selectors.breaches_since(week),
-        "stats": [(7, selectors.tier_stats(7, now)), (30, selectors.tier_stats(30, now))],
-        "met_by_kind": [(7, selectors.deadlines_met_by_kind(7, now)), (30, selectors.deadlines_met_by_kind(30, now))],
+        "stats": figures["stats"],
+        "met_by_kind": figures["met_by_kind"],
         "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT, now),
         "help_unanswered": list(help_service.unanswered_for(request.user)[:DASHBOARD_LIST_LIMIT]),
-        "chart": _chart(series),
+        "chart": _chart(figures["series"]),
+        "figures_at": figures["at"],
         "sweep": selectors.last_sweep(now),
         "explanations": selectors.explanations_awaiting(),
         "review_form": ReviewExplanationForm(),
