@@ -237,10 +237,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "tickets.tasks.sweep_deadlines": {"queue": "sweep"},
+    "tickets.tasks.sweep_share": {"queue": "sweep"},
     "staff.tasks.deliver": {"queue": "deliveries"},
     "staff.tasks.deliver_batch": {"queue": "deliveries"},
 }
-SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
+# How late an escalation can be is the beat's phase plus the sweep's duration: a short interval (an idle sweep
+# is three queries) and, from SWEEP_FANOUT_FROM due deadlines on, the sweep split in SWEEP_FANOUT shares that the
+# worker processes take in parallel (tickets.tasks.sweep_deadlines).
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=15)
+SWEEP_FANOUT = env.int("SWEEP_FANOUT", default=4)
+SWEEP_FANOUT_FROM = env.int("SWEEP_FANOUT_FROM", default=200)
 # The manager's dashboard reads its 7/30-day figures and chart from a summary row beat refreshes this often;
 # a page finding the row older than the max age computes them itself.
 DASHBOARD_FIGURES_INTERVAL_SECONDS = env.int("DASHBOARD_FIGURES_INTERVAL_SECONDS", default=60)

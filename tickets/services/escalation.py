@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -60,26 +61,31 @@ class SweepSummary:
         return f"{own} {extra}" if extra else own
 
 
-def due_deadlines(now: datetime, limit: int):
-    """The due, unanswered deadline rows, oldest first (served by ``deadline_due_idx``)."""
-    return (
-        Deadline.objects.filter(
-            met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
-        )
-        .order_by("due_at")
-        .values_list("pk", "ticket_id")[:limit]
+def due_deadlines(now: datetime, limit: int, part: tuple[int, int] | None = None):
+    """The due, unanswered deadline rows, oldest first (served by ``deadline_due_idx``); with ``part=(k, m)``
+    only those of the tickets whose id is ``k`` modulo ``m`` (one share of a sweep split across workers)."""
+    qs = Deadline.objects.filter(
+        met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
     )
+    if part is not None:
+        qs = qs.annotate(part=Mod("ticket_id", part[1])).filter(part=part[0])
+    return qs.order_by("due_at").values_list("pk", "ticket_id")[:limit]
 
 
-def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500, max_batches: int = 1000) -> SweepSummary:
+def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500, max_batches: int = 1000,
+          part: tuple[int, int] | None = None) -> SweepSummary:
     """Run one sweep: escalate, record breaches, publish broadcasts, re-queue deliveries, then the steps other
-    apps registered (``supportdesk.core.hooks.register_sweep_step``), each in its own transaction."""
+    apps registered (``supportdesk.core.hooks.register_sweep_step``), each in its own transaction.
+
+    ``part=(k, m)``: only the deadlines of tickets whose id is ``k`` modulo ``m`` (``tickets.tasks`` splits a big
+    sweep into such shares on the sweep queue, so that every worker process takes one); a share does not
+    re-queue deliveries nor run the other apps' steps (share 0, the beat's own sweep, does)."""
     started = timezone.now()
     now = now or started
     summary = SweepSummary()
     seen: set[int] = set()
     for _ in range(max_batches):
-        rows = [(d, t) for d, t in due_deadlines(now, batch) if d not in seen]
+        rows = [(d, t) for d, t in due_deadlines(now, batch, part) if d not in seen]
         if not rows:
             break
         for deadline_id, ticket_id in rows:
@@ -87,10 +93,11 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
             _answer(deadline_id, ticket_id, now=now, summary=summary)
         if len(rows) < batch:
             break
-    pending = take_due_deliveries(timezone.now())
-    if pending:
-        summary.deliveries_requeued = enqueue(pending)
-    summary.steps = hooks.run_sweep_steps(now=now, atomic=transaction.atomic)
+    if part is None or part[0] == 0:
+        pending = take_due_deliveries(timezone.now())
+        if pending:
+            summary.deliveries_requeued = enqueue(pending)
+        summary.steps = hooks.run_sweep_steps(now=now, atomic=transaction.atomic)
     SweepRun.objects.create(
         started_at=started, finished_at=timezone.now(), due=summary.due, joint_started=summary.joint_started,
         arrival_breaches=summary.arrival_breaches, broadcasts=summary.broadcasts, missed_slots=summary.missed_slots,
@@ -119,6 +126,11 @@ def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSu
                 summary.skipped_locked += ticket is None
                 return
             summary.due += 1
+            # Each record carries the time it really happened, not the sweep's start: a breach (arrival, customer
+            # update, and the joint-handling clock's row) when the clock ran out; joint handling, its escalation and
+            # a broadcast at the moment this row is handled (minutes into a big sweep: later than its start).
+            breach_kinds = (DeadlineKind.ARRIVAL, DeadlineKind.CUSTOMER_UPDATE)
+            now = deadline.due_at if deadline.kind in breach_kinds else timezone.now()
             if deadline.kind == DeadlineKind.JOINT_HANDLING:
                 _joint_deadline(ticket, deadline, now=now, summary=summary)
             elif deadline.kind == DeadlineKind.ARRIVAL:
@@ -157,7 +169,7 @@ def _joint_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, s
     rule = "R-ESC-1" if ticket.policy.get("important") else "R-ESC-3"
     hours = ticket.policy.get("joint_after", 0) / 3600
     reason = f"{rule}: {hours:g} h after the fault, neither restored nor resolved"
-    deadline.breached_at = now
+    deadline.breached_at = deadline.due_at  # the clock ran out then, whenever the sweep came
     deadline.save(update_fields=["breached_at"])
     if ticket.state in (TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
         _start_joint_locked(ticket, by=None, reason=reason, rule=rule, via=VIA, at=now)
