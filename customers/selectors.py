@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from supportdesk.core.refcache import Reference
+
 from .choices import TIER_RANK, Tier
 from .models import Customer, EscalationPolicy
 
@@ -23,9 +25,13 @@ def customer_codes(limit: int = 2000) -> list[tuple[str, str]]:
     return list(Customer.objects.order_by("code").values_list("code", "name")[:limit])
 
 
+_POLICIES = Reference(lambda: {p.tier: p for p in EscalationPolicy.objects.all()}, EscalationPolicy)
+
+
 def policy_for(tier: str) -> EscalationPolicy:
-    """The tier's escalation policy (docs/rules.md §3.3); the defaults if an administrator removed the row."""
-    policy = EscalationPolicy.objects.filter(tier=tier).first()
+    """The tier's escalation policy (docs/rules.md §3.3); the defaults if an administrator removed the row.
+    Kept in the process (``supportdesk.core.refcache``): a new alarm does not read it again."""
+    policy = _POLICIES.get().get(tier)
     if policy is None:
         policy, _ = EscalationPolicy.objects.get_or_create(tier=tier, defaults=EscalationPolicy.DEFAULTS[Tier(tier)])
     return policy

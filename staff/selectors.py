@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from supportdesk.core.refcache import Reference
+
 from .choices import RoomCode
 from .models import DutyShift, Room, User
 
@@ -13,8 +15,17 @@ def room(code: str) -> Room:
     return Room.objects.get(code=code)
 
 
+_ROOMS = Reference(lambda: {r.code: r for r in Room.objects.all()}, Room)
+
+
 def rooms_by_code(codes) -> dict[str, Room]:
-    return {r.code: r for r in Room.objects.filter(code__in=list(codes))}
+    """The rooms of these codes (kept in the process, ``supportdesk.core.refcache``: read once, not per alarm)."""
+    rooms = _ROOMS.get()
+    return {c: rooms[c] for c in codes if c in rooms}
+
+
+def room_by_code(code: str) -> Room | None:
+    return _ROOMS.get().get(code)
 
 
 def duty_engineer(room_code: str = RoomCode.SERVICE_SUPPORT, at: datetime | None = None) -> User | None:

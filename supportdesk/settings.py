@@ -245,6 +245,8 @@ CELERY_TASK_ROUTES = {
 # is three queries) and, from SWEEP_FANOUT_FROM due deadlines on, the sweep split in SWEEP_FANOUT shares that the
 # worker processes take in parallel (tickets.tasks.sweep_deadlines).
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=15)
+# Rooms, tier policies and webhook endpoints kept in each process this long (supportdesk.core.refcache).
+REFERENCE_CACHE_SECONDS = env.int("REFERENCE_CACHE_SECONDS", default=60)
 SWEEP_FANOUT = env.int("SWEEP_FANOUT", default=4)
 SWEEP_FANOUT_FROM = env.int("SWEEP_FANOUT_FROM", default=200)
 # The manager's dashboard reads its 7/30-day figures and chart from a summary row beat refreshes this often;

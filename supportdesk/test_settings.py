@@ -31,3 +31,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 AXES_ENABLED = True
 # The dashboard computes its window figures on every view here (tests change data and look at once).
 DASHBOARD_FIGURES_MAX_AGE_SECONDS = 0
+# Rooms, policies and webhook endpoints are read from the database each time here: tests change them with
+# ``update()`` and flush tables between transactional tests (tests/core/test_refcache.py turns the cache on).
+REFERENCE_CACHE_SECONDS = 0

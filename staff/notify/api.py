@@ -8,7 +8,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from supportdesk.core.refcache import Reference
+
 from ..models import Channel, Delivery, DeliveryStatus, Notification, User, WebhookEndpoint
+
+# The active webhook endpoints, kept in the process (``supportdesk.core.refcache``): not re-read per notification.
+_ENDPOINTS = Reference(lambda: list(WebhookEndpoint.objects.filter(active=True)), WebhookEndpoint)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,7 @@ def send(
             rows.append(Delivery(notification=sms_notification, channel=Channel.SMS, recipient=user, address=user.phone,
                                  next_attempt_at=grace))
     if webhooks:
-        for endpoint in WebhookEndpoint.objects.filter(active=True):
+        for endpoint in _ENDPOINTS.get():
             if endpoint.wants(kind):
                 rows.append(Delivery(notification=notification if endpoint.internal else outside,
                                      channel=Channel.WEBHOOK, endpoint=endpoint,

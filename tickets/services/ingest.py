@@ -13,6 +13,7 @@ from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
 from staff.models import Room, User
+from staff.selectors import room_by_code
 from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, DomainError, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
 from supportdesk.core.services import in_future
@@ -139,7 +140,7 @@ def open_ticket(
             .filter(circuit_ref=circuit_ref, state__in=[TicketState.RESOLVED, TicketState.CLOSED])
             .order_by("-occurred_at").only("pk").first()
         )
-    lead = Room.objects.filter(code=lead_room_code(category)).first()
+    lead = room_by_code(lead_room_code(category))
     now = timezone.now()
     ticket = FaultTicket(
         number=f"TMP-{uuid.uuid4().hex[:24]}",

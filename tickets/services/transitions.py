@@ -15,7 +15,7 @@ from django_fsm import can_proceed
 
 from staff.choices import RoomCode
 from staff.models import Room, User
-from staff.selectors import duty_engineer
+from staff.selectors import duty_engineer, rooms_by_code
 from supportdesk.core.errors import Conflict, NotPermitted, TransitionNotAllowed, ValidationFailed
 
 from .. import notify
@@ -95,7 +95,7 @@ def _related_rooms(ticket: FaultTicket) -> list[Room]:
     service_type = ticket.circuit.service_type if ticket.circuit_id else None
     codes = related_professional_rooms(ticket.category, service_type)
     codes.append(RoomCode.SERVICE_SUPPORT)
-    rooms = {r.code: r for r in Room.objects.filter(code__in=codes)}
+    rooms = rooms_by_code(codes)
     return [rooms[c] for c in codes if c in rooms and rooms[c].pk != ticket.lead_room_id]
 
 
