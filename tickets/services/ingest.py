@@ -213,13 +213,14 @@ def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
 
 
 def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
-    circuit = Circuit.objects.select_related("customer").filter(circuit_id=data.circuit_id).first()
     ticket = (
         FaultTicket.objects.select_for_update()
         .filter(circuit_ref=data.circuit_id, state__in=OPEN_STATES)
         .first()
     )
     created = ticket is None
+    # An open ticket on this circuit reference already names its circuit: no need to read it again.
+    circuit = Circuit.objects.select_related("customer").filter(circuit_id=data.circuit_id).first() if created else None
     if created:
         ticket = open_ticket(
             title=data.title, occurred_at=data.raised_at, category=data.category, severity=data.severity,
@@ -228,7 +229,8 @@ def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
         )
     alarm = Alarm.objects.create(
         alarm_id=data.alarm_id, ticket=ticket, source=data.source or via, category=data.category,
-        severity=data.severity, outage=data.outage, circuit_ref=data.circuit_id, circuit=circuit,
+        severity=data.severity, outage=data.outage, circuit_ref=data.circuit_id,
+        circuit_id=circuit.pk if circuit else ticket.circuit_id,
         title=data.title[:300], raised_at=data.raised_at, correlated=not created, payload=data.payload,
     )
     refailed = False
