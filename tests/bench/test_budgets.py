@@ -22,7 +22,7 @@ from .test_query_counts import _alarm_ticket, staffed_rooms  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 _ids = count(1)
-NEW_ALARM = 38
+NEW_ALARM = 34
 CORRELATED_ALARM = 18
 DUPLICATE_ALARM = 12
 PER_DUE_DEADLINE = 34

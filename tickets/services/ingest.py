@@ -36,7 +36,7 @@ from ..permissions import ensure_can
 from . import deadlines
 from ._common import check_version, lock_ticket, record_event, save_ticket
 from .routing import lead_room_code
-from .transitions import dispatch, restore
+from .transitions import dispatch, dispatch_locked, restore
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,8 @@ def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
     transaction; if dispatch is refused the alarm and its ticket are still stored, for monitoring."""
     try:
         with transaction.atomic():
-            result.ticket = dispatch(ticket_id=result.ticket.pk, by=None, via=via or "auto-dispatch")
+            # The ticket was inserted (and so locked) by this transaction: no re-lock, no re-read.
+            result.ticket = dispatch_locked(result.ticket, by=None, via=via or "auto-dispatch", fresh=True)
     except DomainError as exc:
         log.warning("automatic dispatch of %s failed: %s", result.ticket.number, exc)
 

@@ -109,6 +109,14 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
     and the support room's duty engineer is notified.
     """
     ticket = lock_ticket(ticket_id)
+    return dispatch_locked(ticket, by=by, via=via, expected_version=expected_version)
+
+
+def dispatch_locked(ticket: FaultTicket, *, by: User | None, via: str = "", expected_version: int | None = None,
+                    fresh: bool = False) -> FaultTicket:
+    """``dispatch`` of a ticket this transaction holds locked (R-DISPATCH-IMP / R-DISPATCH-NORM). ``fresh``: the
+    ticket was opened in this very transaction (ingestion), so none of its deadlines can have been breached yet
+    and its joint-handling clock is known without reading it back."""
     ensure_can(by, "dispatch", ticket)
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.DISPATCH)
@@ -155,8 +163,14 @@ def dispatch(*, ticket_id: int, by: User | None, via: str = "", expected_version
         # R-BCAST (a): "监控室进行信息发布" right after an important customer's dispatch: broadcast #1.
         broadcasts.publish(ticket, kind=BroadcastKind.DISPATCH, at=now, by=by, via=via)
     joint = deadlines_of_round(ticket, DeadlineKind.JOINT_HANDLING)
-    overdue = joint.filter(breached_at__isnull=False).first()
     rule = "R-ESC-1" if ticket.important else "R-ESC-3"
+    if fresh:
+        # Opened in this transaction: nothing breached yet, and the clock is occurrence + joint_after.
+        if ticket.occurred_at + ticket.policy_duration("joint_after") > now:
+            return ticket
+        overdue = None
+    else:
+        overdue = joint.filter(breached_at__isnull=False).first()
     if overdue is not None:
         # R-ESC-1 / R-ESC-3 came due while the ticket waited for triage: joint handling starts now.
         _start_joint_locked(ticket, by=by, reason=f"{rule}: deadline passed before dispatch", rule=rule,
