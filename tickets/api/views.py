@@ -10,6 +10,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from staff.models import ApiScope
@@ -169,6 +170,14 @@ class AlarmClear(ApiView):
 
 
 # --------------------------------------------------------------------------- tickets
+class TicketPagination(PageNumberPagination):
+    """Numbered pages (the complaints list); the ticket list itself pages by keyset (``TicketKeysetPagination``)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class TicketList(ApiView, generics.ListAPIView):
     scopes = {"GET": ApiScope.TICKETS_READ}
     serializer_class = TicketOut

@@ -68,7 +68,7 @@ WHERE EXISTS (SELECT 1 FROM tickets_deadline d WHERE d.ticket_id = t.id AND d.me
 
 # SQLite (the service-free development run): row triggers doing the same.
 _SQLITE_NEAREST = """(SELECT min(due_at) FROM tickets_deadline WHERE ticket_id = {t} AND met_at IS NULL
-    AND breached_at IS NULL AND cancelled_at IS NULL)"""
+    AND breached_at IS NULL AND cancelled_at IS NULL AND kind IN ('joint_handling', 'arrival', 'broadcast'))"""
 SQLITE_FORWARD = [
     f"""CREATE TRIGGER tickets_deadline_next_due_{event} AFTER {event.upper()} ON tickets_deadline FOR EACH ROW
     BEGIN
