@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from staff.tokens import issue_client
 from tests import factories as f
+from tests.builders import alarm_ticket
 from tickets.services.escalation import sweep
 
-from .test_query_counts import _alarm_ticket, staffed_rooms  # noqa: F401
+from .test_query_counts import staffed_rooms  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_a_due_deadline_stays_within_its_queries(staffed_rooms, reference_cache)
     its rooms, first broadcast, notifications)."""
     idle = len(_capture(sweep))
     for _ in range(20):
-        _alarm_ticket(minutes_ago=61)
+        alarm_ticket(minutes_ago=61)
     per_due = (len(_capture(sweep)) - idle) / 20
     assert per_due <= PER_DUE_DEADLINE, per_due
 

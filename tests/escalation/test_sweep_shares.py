@@ -5,12 +5,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from tests.builders import alarm_ticket
 from tickets import tasks
 from tickets.choices import DeadlineKind, EscalationKind, EventKind, TicketState
 from tickets.models import Deadline, Escalation, FaultTicket, SweepRun, TicketEvent
 from tickets.services.escalation import sweep
-
-from .helpers import alarm_ticket
 
 pytestmark = pytest.mark.django_db
 
