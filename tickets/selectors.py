@@ -69,7 +69,7 @@ def by_priority(qs: QuerySet) -> QuerySet:
     the oldest fault. Annotates ``tier_rank`` and ``next_due``.
 
     The nearest pending deadline is kept on the ticket row (``FaultTicket.next_due_at``, maintained by the
-    database on every write of a deadline row, see migration ``0010_ticket_next_due_at``), so the order is
+    database on every write of a deadline row, see migration ``0011_ticket_next_due_at``), so the order is
     read from ``ticket_prio_idx`` (open tickets) or ``ticket_list_prio_idx`` (all), not computed per ticket."""
     return qs.annotate(tier_rank=tier_rank(), next_due=F("next_due_at")).order_by(
         "tier_rank", F("next_due_at").asc(nulls_last=True), "occurred_at", "pk")

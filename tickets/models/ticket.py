@@ -144,7 +144,7 @@ class FaultTicket(ConcurrentTransitionMixin, models.Model):
     recurrence_of = models.ForeignKey(
         "self", verbose_name=_("复发自"), null=True, blank=True, on_delete=models.PROTECT, related_name="recurrences"
     )
-    # R-PRIO: the nearest pending deadline (any kind), kept by the database (migration 0008 triggers) on every
+    # R-PRIO: the nearest pending deadline (queue kinds), kept by the database (migration 0011 triggers) on every
     # write of a deadline row or of the ticket itself: what the app writes into it is ignored.
     next_due_at = models.DateTimeField(_("最近时限"), null=True, blank=True, editable=False)
 

@@ -122,8 +122,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0001_initial'),
         ('staff', '0002_api_client'),
-        ('tickets', '0008_times_in_range'),
-        ('tickets', '0009_customer_updates'),
+        ('tickets', '0010_times_in_range'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

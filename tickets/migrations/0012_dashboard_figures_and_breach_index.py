@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0010_ticket_next_due_at'),
+        ('tickets', '0011_ticket_next_due_at'),
     ]
 
     operations = [
