@@ -769,6 +769,8 @@ def main() -> int:
     parser.add_argument("--quality-storage", action="store_true",
                         help="also compare one table + BRIN with daily partitions (the storage choice)")
     parser.add_argument("--skip-outage", action="store_true", help="no worker + beat phase (lateness figures)")
+    parser.add_argument("--outage", default=None,
+                        help="deadlines due at once in the outage phase, comma-separated (default 1000,5000; quick 1000)")
     args = parser.parse_args()
     large = args.large or (30_000 if args.quick else 1_000_000)
     k = args.due or (50 if args.quick else 100)
@@ -821,7 +823,8 @@ def main() -> int:
     quality_goals = {} if args.skip_quality else measure_quality(quick=args.quick)
     flush_broker()
     if not args.skip_outage:
-        measure_lateness([1000] if args.quick else [1000, 5000])
+        sizes = args.outage or ("1000" if args.quick else "1000,5000")
+        measure_lateness([int(n) for n in sizes.split(",")])
     flush_broker()
 
     inf = float("inf")

@@ -23,10 +23,10 @@ from .test_query_counts import staffed_rooms  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 _ids = count(1)
-NEW_ALARM = 34
-CORRELATED_ALARM = 18
-DUPLICATE_ALARM = 12
-PER_DUE_DEADLINE = 34
+NEW_ALARM = 51
+CORRELATED_ALARM = 10
+DUPLICATE_ALARM = 5
+PER_DUE_DEADLINE = 51
 
 
 @pytest.fixture
