@@ -126,11 +126,9 @@ def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSu
                 summary.skipped_locked += ticket is None
                 return
             summary.due += 1
-            # Each record carries the time it really happened, not the sweep's start: a breach (arrival, customer
-            # update, and the joint-handling clock's row) when the clock ran out; joint handling, its escalation and
-            # a broadcast at the moment this row is handled (minutes into a big sweep: later than its start).
-            breach_kinds = (DeadlineKind.ARRIVAL, DeadlineKind.CUSTOMER_UPDATE)
-            now = deadline.due_at if deadline.kind in breach_kinds else timezone.now()
+            # Each record carries the moment this row is really handled, not the sweep's start (a row handled
+            # 40 s into a big sweep says so).
+            now = timezone.now()
             if deadline.kind == DeadlineKind.JOINT_HANDLING:
                 _joint_deadline(ticket, deadline, now=now, summary=summary)
             elif deadline.kind == DeadlineKind.ARRIVAL:
@@ -169,7 +167,7 @@ def _joint_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, s
     rule = "R-ESC-1" if ticket.policy.get("important") else "R-ESC-3"
     hours = ticket.policy.get("joint_after", 0) / 3600
     reason = f"{rule}: {hours:g} h after the fault, neither restored nor resolved"
-    deadline.breached_at = deadline.due_at  # the clock ran out then, whenever the sweep came
+    deadline.breached_at = now
     deadline.save(update_fields=["breached_at"])
     if ticket.state in (TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
         _start_joint_locked(ticket, by=None, reason=reason, rule=rule, via=VIA, at=now)
