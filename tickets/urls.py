@@ -12,6 +12,7 @@ urlpatterns = [
     path("broadcasts/", views.broadcasts, name="broadcasts"),
     path("m/", views.mine, name="mine"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("tickets/", views.ticket_list, name="list"),
     path("tickets/<int:pk>/", views.ticket_detail, name="detail"),
     path("tickets/<int:pk>/do/<slug:action>/", views.ticket_action, name="action"),
     path("explanations/<int:pk>/review/", views.explanation_review, name="explanation-review"),

@@ -61,7 +61,7 @@ def test_accept_by_another_room_is_403_and_changes_nothing(client, support, gold
     client.force_login(support)
     response = act(client, gold_ticket, "accept")
     assert response.status_code == 403
-    assert "may not accept" in response.content.decode()
+    assert "您没有执行此操作的权限" in response.content.decode()
     gold_ticket.refresh_from_db()
     assert gold_ticket.state == TicketState.DISPATCHED
 

@@ -6,6 +6,7 @@ action changes nothing because the service refused it inside its transaction.
 """
 from ._common import page
 from .field import mine
+from .lists import ticket_list
 from .manager import dashboard, explanation_release, explanation_review, help_answer
 from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
 from .ticket import available_actions, ticket_action, ticket_detail
@@ -13,5 +14,6 @@ from .ticket import available_actions, ticket_action, ticket_detail
 __all__ = [
     "available_actions", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
     "explanation_release", "explanation_review", "help_answer", "home", "mine", "page", "ticket_action", "ticket_detail",
+    "ticket_list",
     "triage",
 ]
