@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories as f
+from tests.builders import alarm_ticket as alarm
+from tickets.choices import DeadlineKind
 from tickets.models import Deadline
-
-from .conftest import alarm
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def _breached_and_running():
     """A gold ticket whose first deadline was breached while a later one still has time left."""
     circuit = f.CircuitFactory(customer__tier="gold")
     ticket = alarm(circuit.circuit_id, minutes_ago=10)
-    deadlines = list(Deadline.objects.filter(ticket=ticket).order_by("due_at"))
+    clocks = Deadline.objects.filter(ticket=ticket, kind__in=[DeadlineKind.JOINT_HANDLING, DeadlineKind.ARRIVAL])
+    deadlines = list(clocks.order_by("due_at"))
     first, later = deadlines[0], deadlines[-1]
     Deadline.objects.filter(pk=first.pk).update(breached_at=timezone.now())
     Deadline.objects.filter(pk=later.pk).update(due_at=timezone.now() + timedelta(minutes=44))
