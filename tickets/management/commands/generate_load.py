@@ -287,6 +287,7 @@ class Command(BaseCommand):
             "cause_category", "cause_text", "closed_at", "customer_reply", "cancelled_at", "cancel_reason",
             "alarm_cleared_at", "restore_proposed_at", "accepted_by_id", "circuit_id", "customer_id",
             "expedite_by_id", "lead_room_id", "recurrence_of_id", "reported_by_id", "site_lead_id", "vendor_id",
+            "site_lead_exception", "no_duty_engineer",
         ]
         year = 365 * 24 * 3600
 
@@ -361,6 +362,7 @@ class Command(BaseCommand):
                     t.closed, "客户确认业务恢复" if state == TicketState.CLOSED else "",
                     t.cancelled, "false_alarm" if t.cancelled else "",
                     t.restored, None, None, circuit_pk, customer_pk, None, lead, None, None, None, None,
+                    "", False,
                 )
 
         self._copy("tickets_faultticket", columns, rows())
