@@ -649,3 +649,15 @@ def change_marker(*parts) -> str:
     minute = timezone.now().replace(second=0, microsecond=0).isoformat()
     text = "|".join(str(p) for p in (*parts, newest_event, newest_sweep, minute))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def help_requests_for_attention(user: User, limit: int = 20) -> dict[str, list]:
+    """R-HELP on the phone view: the person's own requests still waiting for an answer, and those addressed to
+    them (as a room or centre leader) that they have not answered."""
+    from staff import help as help_service
+    from staff.models import HelpRequest
+
+    mine = list(HelpRequest.objects.filter(asked_by=user, answered_at__isnull=True).select_related("room")
+                .order_by("asked_at")[:limit])
+    to_answer = list(help_service.unanswered_for(user).order_by("asked_at")[:limit])
+    return {"mine": mine, "to_answer": to_answer}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/", views.ticket_list, name="list"),
     path("tickets/<int:pk>/", views.ticket_detail, name="detail"),
     path("tickets/<int:pk>/do/<slug:action>/", views.ticket_action, name="action"),
+    path("tickets/<int:pk>/broadcast-preview/", views.broadcast_preview, name="broadcast-preview"),
     path("explanations/<int:pk>/review/", views.explanation_review, name="explanation-review"),
     path("explanations/<int:pk>/release/", views.explanation_release, name="explanation-release"),
     path("help/<int:pk>/answer/", views.help_answer, name="help-answer"),

@@ -397,3 +397,34 @@ def test_times_in_the_admin_rows_are_shanghai_times(gold_ticket):
     assert str(deadline).endswith("2026-11-30 10:33")
     event = gold_ticket.events.first()
     assert timezone.localtime(event.at).strftime("%H:%M") in str(event)
+
+
+# --------------------------------------------------------------------------- broadcasts and help
+def test_the_operator_previews_a_broadcast_with_their_own_text(client, operator, gold_ticket):
+    """R-BCAST (c), problem 10: the manual broadcast with the operator's own words is read before it goes out;
+    nothing is published by the preview, and the text stays in the form."""
+    client.force_login(operator)
+    url = reverse("tickets:broadcast-preview", args=[gold_ticket.pk])
+    before = gold_ticket.broadcasts.count()
+    part = client.post(url, {"text": "客户要求每 30 分钟通报一次"}, headers={"HX-Request": "true"}).content.decode()
+    assert "客户要求每 30 分钟通报一次" in part and "data-broadcast-preview" in part and 'lang="en"' in part
+    page = client.post(url, {"text": "客户要求每 30 分钟通报一次"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "data-broadcast-preview" in html
+    assert '<details class="action" id="act-broadcast" data-action="broadcast" open>' in html
+    assert "客户要求每 30 分钟通报一次</textarea>" in html
+    assert gold_ticket.broadcasts.count() == before
+    assert client.get(url)["Location"] == reverse("tickets:detail", args=[gold_ticket.pk])
+
+
+def test_open_help_requests_need_attention_on_the_phone_view(client, gold_ticket):
+    """R-HELP, problem 8: the engineer's open help request shows on /m/ under "needs your attention"."""
+    from staff import help as help_service
+
+    engineer = f.room_engineer("transport", username="trans-help")
+    help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="ticket",
+                              subject_id=gold_ticket.pk, subject_label=gold_ticket.number,
+                              question="需要协调物业开门", link=reverse("tickets:detail", args=[gold_ticket.pk]))
+    client.force_login(engineer)
+    html = client.get(reverse("tickets:mine")).content.decode()
+    assert 'id="attention"' in html and "data-help-mine=" in html and gold_ticket.number in html

@@ -346,6 +346,28 @@ def publish_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "")
     slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
     text = (text or "").strip()
     if len(text) > 2000:
-        raise ValidationFailed.of("text", "at most 2000 characters")
+        raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
     return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None,
                               operator_text=text)
+
+
+def preview_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "") -> dict[str, str]:
+    """R-BCAST (c): the manual broadcast as it would go out now with the operator's own text, in both languages;
+    nothing is written (the number and times are those of a publication at this moment)."""
+    ticket = FaultTicket.objects.select_related("customer", "lead_room", "vendor", "site_lead").get(pk=ticket_id)
+    ensure_can(by, "broadcast", ticket)
+    if ticket.state not in ACTIVE_FAULT_STATES:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended",
+                                   code="ticket_not_open", params={"number": ticket.number,
+                                                                   "state": ticket.get_state_display(),
+                                                                   "action": gettext_lazy("发布信息")})
+    text = (text or "").strip()
+    if len(text) > 2000:
+        raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
+    now = timezone.now()
+    previous = ticket.broadcasts.order_by("-seq").first()
+    slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
+    common = {"at": now, "since": previous.at if previous else None, "next_at": slot.due_at if slot else None,
+              "kind": BroadcastKind.MANUAL, "operator_text": text}
+    return {"zh_hans": broadcasts.compose(ticket, language="zh-hans", **common),
+            "en": broadcasts.compose(ticket, language="en", **common)}

@@ -16,7 +16,9 @@ from ._common import _is_htmx, is_engineer, live_etag, page
 def mine(request):
     mine_list, room_list = selectors.engineer_tickets(request.user)
     ctx = {"mine": mine_list, "room": room_list, "returned": selectors.returned_explanations(request.user),
+           "help": selectors.help_requests_for_attention(request.user),
            **_now_ctx()}
+    ctx["attention_count"] = len(ctx["returned"]) + len(ctx["help"]["mine"]) + len(ctx["help"]["to_answer"])
     template = "tickets/partials/mine_list.html" if _is_htmx(request) else "tickets/mine.html"
     return render(request, template, ctx)
 

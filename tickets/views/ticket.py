@@ -55,6 +55,7 @@ from ..permissions import can
 from ..services.onsite import site_with_position
 from ._common import (
     _form_errors,
+    _is_htmx,
     _next_url,
     error_text,
     is_engineer,
@@ -528,3 +529,29 @@ def ticket_action(request, pk, action):
     messages.success(request, message)
     return redirect(_next_url(request, reverse("tickets:detail", args=[pk])))
 
+
+@page(is_staff_reader)
+@require_http_methods(["GET", "POST"])
+def broadcast_preview(request, pk):
+    """R-BCAST (c): the operator reads the broadcast with their own text before publishing it; the text stays
+    in the form. With htmx only the preview is drawn; without, the ticket page with the form open."""
+    if request.method != "POST":
+        return redirect("tickets:detail", pk=pk)
+    ticket = _get_ticket(request, pk)
+    form = BroadcastForm(request.POST, auto_id="id_broadcast_%s")
+    preview, status = None, 200
+    if form.is_valid():
+        try:
+            preview = services.preview_manual_broadcast(ticket_id=ticket.pk, by=request.user,
+                                                        text=form.cleaned_data["text"])
+        except DomainError as err:
+            messages.error(request, error_text(err, form))
+            status = err.status_code
+    else:
+        status = 400
+    if _is_htmx(request):
+        return render(request, "tickets/partials/broadcast_preview.html", {"preview": preview, "form": form},
+                      status=200 if preview else status)
+    return render(request, "tickets/ticket_detail.html",
+                  {**_ticket_context(request, ticket, ("broadcast", form)), "broadcast_preview": preview},
+                  status=status)
