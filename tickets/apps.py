@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("故障工单")
+
+    def ready(self):
+        from . import errors
+
+        errors.register()

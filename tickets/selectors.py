@@ -1,9 +1,10 @@
 """The questions the pages and the API ask about tickets: the only reads (writes go through ``tickets.services``)."""
 from __future__ import annotations
 
+import hashlib
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -14,6 +15,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     Min,
     OuterRef,
     Prefetch,
@@ -42,6 +44,7 @@ from .models import (
     PhoneNotification,
     PreArrivalCheck,
     ProgressNote,
+    SiteMember,
     SweepRun,
     TicketEvent,
     TicketRoom,
@@ -240,6 +243,40 @@ def overdue_condition(now=None) -> Q:
     return Q(state__in=OPEN_STATES) & Q(Exists(late))
 
 
+def mine_condition(user) -> Q:
+    """The person's own tickets: accepted by them, they lead on site, or they are on site."""
+    if not isinstance(user, User):  # an API client (NOC token) has no tickets of its own
+        return Q(pk__in=[])
+    return (Q(accepted_by=user) | Q(site_lead=user)
+            | Q(Exists(SiteMember.objects.filter(ticket=OuterRef("pk"), user=user))))
+
+
+def my_room_condition(user) -> Q:
+    """Tickets of the person's rooms: led by one of them, or one of them is involved."""
+    if not isinstance(user, User):
+        return Q(pk__in=[])
+    rooms = list(user.memberships.values_list("room_id", flat=True))
+    return Q(lead_room_id__in=rooms) | Q(Exists(TicketRoom.objects.filter(ticket=OuterRef("pk"), room_id__in=rooms)))
+
+
+def search_condition(text: str) -> Q:
+    """Search by ticket number, circuit, customer name (parts of them) or customer code."""
+    text = text.strip()
+    return (Q(number__icontains=text) | Q(circuit_ref__icontains=text) | Q(customer__name__icontains=text)
+            | Q(customer__code__iexact=text))
+
+
+def breached_since_condition(since: datetime) -> Q:
+    """Tickets with a deadline breached at or after ``since`` (any offset; a year outside 2000–2100 reads as
+    "ever" or "never")."""
+    if since.year < 2000:
+        return Q(Exists(Deadline.objects.filter(ticket=OuterRef("pk"), breached_at__isnull=False)))
+    if since.year > 2100:
+        return Q(pk__in=[])
+    since = since.astimezone(UTC)  # PostgreSQL takes offsets of at most ±15:59
+    return Q(Exists(Deadline.objects.filter(ticket=OuterRef("pk"), breached_at__gte=since)))
+
+
 def explanation(pk) -> Explanation | None:
     return Explanation.objects.select_related("ticket").filter(pk=pk).first()
 
@@ -328,9 +365,11 @@ def open_counts_by_tier_and_state() -> dict:
     rows = []
     for tier in TIER_ROWS:
         cells = [counts.get((tier, s), 0) for s in OPEN_STATE_COLUMNS]
-        rows.append({"tier": tier, "label": tier.label, "cells": cells, "total": sum(cells)})
+        rows.append({"tier": tier, "label": tier.label, "cells": cells, "total": sum(cells),
+                     "pairs": list(zip(OPEN_STATE_COLUMNS, cells, strict=True))})
     totals = [sum(r["cells"][i] for r in rows) for i in range(len(OPEN_STATE_COLUMNS))]
     return {"columns": OPEN_STATE_COLUMNS, "rows": rows, "totals": totals, "total": sum(totals),
+            "total_pairs": list(zip(OPEN_STATE_COLUMNS, totals, strict=True)),
             "by_state": dict(zip(OPEN_STATE_COLUMNS, totals, strict=True))}
 
 
@@ -603,3 +642,67 @@ def window_figures(now: datetime | None = None, max_age: timedelta | None = None
         if row is not None:
             return _decode_window_figures(row.data, row.computed_at)
     return compute_window_figures(now)
+
+
+def changes_since(ticket: FaultTicket, since: datetime, limit: int = 5) -> list:
+    """What happened to the ticket after ``since`` (the moment a page was drawn), oldest first."""
+    return list(TicketEvent.objects.filter(ticket=ticket, at__gt=since).select_related("actor")
+                .order_by("at", "id")[:limit])
+
+
+def ticket_version(pk: int) -> int:
+    return FaultTicket.objects.filter(pk=pk).values_list("version", flat=True).first() or 0
+
+
+def returned_explanations(user: User, limit: int = 20) -> list:
+    """R-EXPLAIN: explanations the person drafted that a manager returned, with no newer draft since,
+    on tickets not yet closed: they need the person's attention."""
+    newer = Explanation.objects.filter(ticket=OuterRef("ticket"), pk__gt=OuterRef("pk"))
+    return list(Explanation.objects.filter(drafted_by=user, state=ExplanationState.RETURNED)
+                .exclude(ticket__state__in=[TicketState.CLOSED, TicketState.CANCELLED])
+                .exclude(Exists(newer)).select_related("ticket", "reviewed_by").order_by("-reviewed_at")[:limit])
+
+
+def console_view_counts(user: User, now: datetime | None = None) -> dict[str, int]:
+    """How many open tickets each console view holds (one query): all, mine, my room, overdue, needs triage,
+    and per tier."""
+    return FaultTicket.objects.filter(state__in=OPEN_STATES).aggregate(
+        all=Count("pk"),
+        mine=Count("pk", filter=mine_condition(user)),
+        my_room=Count("pk", filter=my_room_condition(user)),
+        overdue=Count("pk", filter=overdue_condition(now)),
+        needs_triage=Count("pk", filter=Q(needs_triage=True)),
+        **{f"tier_{t}": Count("pk", filter=Q(tier=t)) for t in Tier.values},
+    )
+
+
+def ticket_list(user) -> QuerySet:
+    """Every ticket the person may see, in R-PRIO order with ``next_due`` and ``has_breach`` (the list page and
+    its CSV; the filters narrow it)."""
+    return _with_deadline_state(visible_tickets(user, FaultTicket.objects.select_related("customer", "lead_room")))
+
+
+def ticket_deadlines(ticket: FaultTicket) -> list[Deadline]:
+    return list(ticket.deadlines.order_by("due_at", "id"))
+
+
+def change_marker(*parts) -> str:
+    """A short fingerprint of "anything new?" for the polled parts of the pages: the newest ticket event and
+    sweep run, and the current minute (countdowns and "updated at"), with the caller's ``parts``."""
+    newest_event = TicketEvent.objects.aggregate(n=Max("id"))["n"]
+    newest_sweep = SweepRun.objects.aggregate(n=Max("id"))["n"]
+    minute = timezone.now().replace(second=0, microsecond=0).isoformat()
+    text = "|".join(str(p) for p in (*parts, newest_event, newest_sweep, minute))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def help_requests_for_attention(user: User, limit: int = 20) -> dict[str, list]:
+    """R-HELP on the phone view: the person's own requests still waiting for an answer, and those addressed to
+    them (as a room or centre leader) that they have not answered."""
+    from staff import help as help_service
+    from staff.models import HelpRequest
+
+    mine = list(HelpRequest.objects.filter(asked_by=user, answered_at__isnull=True).select_related("room")
+                .order_by("asked_at")[:limit])
+    to_answer = list(help_service.unanswered_for(user).order_by("asked_at")[:limit])
+    return {"mine": mine, "to_answer": to_answer}

@@ -29,6 +29,7 @@
       if (out.textContent !== text) { out.textContent = text; }
       el.classList.toggle("is-soon", left >= 0 && left < SOON_MS);
       el.classList.toggle("is-overdue", left < 0);
+      el.setAttribute("data-deadline-state", left < 0 ? "due" : "running");
     }
   }
 
@@ -78,6 +79,45 @@
     window.setTimeout(finish, 10000);
   }
 
+  /* A form refused by the server is drawn again in place at its POST-only address: put the address bar back
+     on the page's own address, so refresh and Back never land on a blank "method not allowed". */
+  function canonicalAddress() {
+    var url = document.body && document.body.getAttribute("data-canonical-url");
+    if (url && window.history && window.history.replaceState && window.location.pathname !== url) {
+      window.history.replaceState(null, "", url + window.location.hash);
+    }
+  }
+
+  /* Tables: every cell carries its column's name (shown when the table becomes cards on a phone), and a
+     scrolling table can be reached with the keyboard. */
+  function labelTables(root) {
+    var wraps = (root || document).querySelectorAll(".table-wrap");
+    for (var w = 0; w < wraps.length; w++) {
+      var wrap = wraps[w];
+      if (!wrap.hasAttribute("tabindex")) { wrap.setAttribute("tabindex", "0"); }
+      var heads = wrap.querySelectorAll("thead th");
+      var rows = wrap.querySelectorAll("tbody tr");
+      for (var r = 0; r < rows.length; r++) {
+        var cells = rows[r].children;
+        for (var c = 0; c < cells.length && c < heads.length; c++) {
+          var label = heads[c].textContent.trim();
+          if (label && !cells[c].hasAttribute("data-label")) { cells[c].setAttribute("data-label", label); }
+        }
+      }
+    }
+  }
+
+  /* The "next step" button opens its section. */
+  function openTarget() {
+    if (!window.location.hash) { return; }
+    var el = document.getElementById(window.location.hash.slice(1));
+    if (el && el.tagName === "DETAILS") { el.open = true; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { labelTables(); openTarget(); });
+  document.addEventListener("htmx:afterSettle", function (e) { labelTables(e.target); });
+  window.addEventListener("hashchange", openTarget);
+  document.addEventListener("DOMContentLoaded", canonicalAddress);
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:afterSettle", tick);

@@ -31,6 +31,15 @@ def submit(page, selector):
         page.click(selector)
 
 
+def open_action(page, name):
+    """Open an action's section: through the "next step" button when the field flow says it is next."""
+    step = page.locator(f"a[data-next-step={name}]")
+    if step.count():
+        step.click()
+    elif not page.locator(f"details[data-action={name}]").evaluate("d => d.open"):
+        page.click(f"details[data-action={name}] summary")
+
+
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -104,7 +113,8 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     page.locator("h2#h-actions").scroll_into_view_if_needed()
     shoot(page, "04b-phone-actions-viewport", full_page=False)
     # R-SITE-4: the call to the customer's technical contact (pre-filled) and the tool list.
-    page.click("details[data-action=pre_arrival] summary")
+    assert page.locator("a[data-next-step=pre_arrival]").count() == 1  # the call comes before check-in
+    open_action(page, "pre_arrival")
     assert page.input_value("#id_pre_arrival_contact_name") == "李工"
     page.check("#id_pre_arrival_told_engineer_details")
     page.check("#id_pre_arrival_tool_laptop")
@@ -118,21 +128,21 @@ def test_ticket_life_across_console_phone_and_dashboard(live_server, browser, sh
     arrival = ticket.arrivals.get()
     assert arrival.latitude is not None and 50 < arrival.distance_m < 100
     assert "米" in page.locator(".msg-success").first.inner_text()
-    page.click("details[data-action=progress] summary")
+    open_action(page, "progress")
     page.fill("#id_progress_text", "本网检查：STM-1 端口 3 收无光，已派人查光缆")
     submit(page, "button[data-submit=progress]")
-    page.click("details[data-action=restore] summary")
+    open_action(page, "restore")
     page.fill("#id_restore_note", "已切换至备用路由，业务恢复")
     submit(page, "button[data-submit=restore]")
     assert page.locator("#ticket-state").get_attribute("data-state") == TicketState.RESTORED
     # R-SITE-1: nobody of the support room went on site: the manager records the exception before the resolve.
     services.record_site_lead_exception(ticket_id=ticket.pk, by=manager, reason="客户机房不允许进入，远程处理")
-    page.click("details[data-action=resolve] summary")
+    open_action(page, "resolve")
     page.select_option("#id_resolve_cause_category", "fibre_cut")
     page.fill("#id_resolve_cause_text", "市政施工挖断光缆，已熔接")
     submit(page, "button[data-submit=resolve]")
     assert page.locator("#ticket-state").get_attribute("data-state") == TicketState.RESOLVED
-    page.click("details[data-action=draft_explanation] summary")
+    open_action(page, "draft_explanation")
     page.fill("#id_draft_explanation_text", "因市政施工挖断光缆导致专线中断，我方已切换备用路由并熔接修复。")
     submit(page, "button[data-submit=draft_explanation]")
     assert no_horizontal_scroll(page)

@@ -26,7 +26,7 @@ def test_a_polled_partial_sends_an_anonymous_browser_to_log_in_as_a_whole(client
     (f.support_manager, "/dashboard/"),
     (f.centre_leader, "/dashboard/"),
     (lambda: f.room_engineer("transport"), "/m/"),
-    (f.support_engineer, "/m/"),
+    (f.support_engineer, "/visits/"),
     (f.vendor_engineer, "/m/"),
 ])
 def test_home_sends_each_person_to_their_page(client, make, target):

@@ -98,7 +98,9 @@ def test_create_with_an_unknown_circuit_shows_the_domain_error(client, operator)
         "title": "x", "circuit_id": "NO-SUCH", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "source": "phone", "category": "other", "severity": "major", "outage": "partial"})
     assert response.status_code == 400
-    assert "unknown circuit NO-SUCH" in response.content.decode()
+    html = response.content.decode()
+    assert "没有编号为 NO-SUCH 的电路" in html and "unknown circuit" not in html
+    assert 'value="NO-SUCH"' in html  # the input is kept
     assert not FaultTicket.objects.exists()
 
 
@@ -194,7 +196,7 @@ def test_phone_call_answered_without_a_name_changes_nothing(client, operator, go
     response = client.post(reverse("tickets:action", args=[gold_ticket.pk, "phone"]),
                            {"room_code": "transport", "callee": "", "answered": "on"})
     assert response.status_code == 400
-    assert "say who answered" in response.content.decode()
+    assert "请填写「接听人」" in response.content.decode()
     assert gold_ticket.phone_notifications.get(room__code="transport").attempts == 0
 
 

@@ -126,7 +126,7 @@ def test_manager_approves_then_releases_the_explanation(client, manager, draft):
     html = client.get(reverse("tickets:dashboard")).content.decode()
     assert f'data-explanation="{draft.pk}"' in html
     response = client.post(reverse("tickets:explanation-review", args=[draft.pk]), {"decision": "approve"})
-    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert response.status_code == 302 and response["Location"] == "/dashboard/#explanations"
     draft.refresh_from_db()
     assert draft.state == "approved" and draft.reviewed_by == manager
     client.post(reverse("tickets:explanation-release", args=[draft.pk]))

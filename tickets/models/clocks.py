@@ -63,7 +63,7 @@ class Deadline(models.Model):
         verbose_name_plural = _("时限")
 
     def __str__(self):
-        return f"{self.ticket.number} {self.kind} {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.ticket.number} {self.kind} {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_pending(self) -> bool:
@@ -173,3 +173,4 @@ class DashboardFigures(models.Model):
 
     def __str__(self):
         return f"{self.key} {self.computed_at:%Y-%m-%d %H:%M:%S}"
+        return f"{timezone.localtime(self.finished_at):%Y-%m-%d %H:%M:%S}"

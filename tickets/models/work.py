@@ -240,4 +240,4 @@ class TicketEvent(EventRecord):
         verbose_name_plural = _("工单事件")
 
     def __str__(self):
-        return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.ticket_id} {self.kind} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

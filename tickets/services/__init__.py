@@ -17,6 +17,7 @@ from .onsite import (
     assign_vendor,
     designate_site_lead,
     flag_expedite,
+    preview_manual_broadcast,
     publish_manual_broadcast,
     record_arrival,
     record_dial_test,
@@ -55,7 +56,7 @@ __all__ = [
     "AlarmIn", "IngestResult", "TRANSITIONS", "accept", "add_progress", "add_site_member", "approve_explanation",
     "assign_vendor", "cancel", "clear_alarm", "close", "create_ticket", "designate_site_lead", "dispatch",
     "draft_explanation", "flag_expedite", "ingest_alarm", "match_customer", "open_ticket", "override_lead_room",
-    "publish_manual_broadcast", "record_arrival", "refail", "add_joint_room", "confirm_cause",
+    "preview_manual_broadcast", "publish_manual_broadcast", "record_arrival", "refail", "add_joint_room", "confirm_cause",
     "record_site_lead_exception", "record_customer_update", "record_dial_test", "record_phone_call", "record_pre_arrival",
     "release_explanation", "reopen", "resolve", "restore", "review_explanation", "start_joint", "validate_alarm",
 ]

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from staff.models import User
 from supportdesk.core.errors import TransitionNotAllowed, ValidationFailed
@@ -28,7 +29,9 @@ def record_customer_update(*, ticket_id: int, by: User, contact: str, channel: s
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "customer_update", ticket)
     if ticket.state in (TicketState.CLOSED, TicketState.CANCELLED):
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}", code="ticket_not_open",
+                                   params={"number": ticket.number, "state": ticket.get_state_display(),
+                                           "action": gettext_lazy("通报客户")})
     errors = {}
     contact, text = (contact or "").strip(), (text or "").strip()
     if not contact:

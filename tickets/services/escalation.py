@@ -249,8 +249,9 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     for room, name, kind in targets:
         lead_rule = "R-SITE-2" if ticket.expedite and not ticket.policy.get("important") else "R-SITE-1"
         rule = lead_rule if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
-        reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {deadline.due_at:%H:%M}"
-                  if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {deadline.due_at:%H:%M}")
+        due = f"{timezone.localtime(deadline.due_at):%H:%M}"  # people read the centre's time
+        reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {due}"
+                  if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {due}")
         try:
             with transaction.atomic():
                 Escalation.objects.create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from staff.models import User
@@ -30,10 +31,12 @@ def draft_explanation(*, ticket_id: int, by: User, text: str) -> Explanation:
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "draft_explanation", ticket)
     if ticket.state in (TicketState.CLOSED, TicketState.CANCELLED):
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}", code="ticket_not_open",
+                                   params={"number": ticket.number, "state": ticket.get_state_display(),
+                                           "action": gettext_lazy("起草故障解释")})
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed.of("text", "the explanation needs text")
+        raise ValidationFailed.of("text", "the explanation needs text", code="required")
     now = timezone.now()
     current = ticket.explanations.select_for_update().filter(
         state__in=[ExplanationState.DRAFT, ExplanationState.RETURNED], round=ticket.round
@@ -63,13 +66,16 @@ def review_explanation(*, explanation_id: int, by: User, approve: bool, note: st
     ensure_can(by, "approve_explanation", ticket)
     name = "approve" if approve else "send_back"
     if not can_proceed(getattr(explanation, name)):
-        raise TransitionNotAllowed(f"explanation {explanation.pk} is {explanation.state}: cannot {name}")
+        raise TransitionNotAllowed(f"explanation {explanation.pk} is {explanation.state}: cannot {name}",
+                                   code="explanation_state",
+                                   params={"state": explanation.get_state_display(),
+                                           "action": gettext_lazy("审核通过") if approve else gettext_lazy("退回")})
     if not approve and not note.strip():
-        raise ValidationFailed.of("note", "say what to change")
+        raise ValidationFailed.of("note", "say what to change", code="required")
     if approve and by is not None and explanation.drafted_by_id == by.pk:
         # R-EXPLAIN: the wording is approved by someone else than who drafted it (统一口径).
         raise NotPermitted(f"R-EXPLAIN: {by.get_username()} drafted explanation {explanation.pk} and cannot "
-                           f"approve it")
+                           f"approve it", code="explanation_own_draft")
     getattr(explanation, name)(by=by, at=timezone.now(), note=note.strip())
     explanation.save()
     save_ticket(ticket)
@@ -92,7 +98,8 @@ def release_explanation(*, explanation_id: int, by: User, ticket_id: int | None 
     ensure_can(by, "release_explanation", ticket)
     if not can_proceed(explanation.release):
         raise TransitionNotAllowed(
-            f"R-EXPLAIN: explanation {explanation.pk} is {explanation.state}; it must be approved before release"
+            f"R-EXPLAIN: explanation {explanation.pk} is {explanation.state}; it must be approved before release",
+            code="explanation_not_approved", params={"state": explanation.get_state_display()},
         )
     if channel not in ContactChannel.values:
         raise ValidationFailed.of("channel", f"must be one of {', '.join(ContactChannel.values)}")

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from customers.choices import Tier
 from customers.models import Circuit, Customer
@@ -199,7 +200,7 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
             log.info("ingest race on %s (attempt %s), reading the winner", alarm.alarm_id, attempt + 1)
             continue
         return result
-    raise Conflict(f"could not store alarm {alarm.alarm_id} after 5 attempts; send it again")
+    raise Conflict(f"could not store alarm {alarm.alarm_id} after 5 attempts; send it again", code="alarm_retry")
 
 
 def _dispatch_at_once(result: IngestResult, *, via: str) -> None:
@@ -346,34 +347,45 @@ def create_ticket(
     """A monitoring operator opens a ticket by hand (customer phoned, complaint, dial-test failure)."""
     ensure_can(by, "create")
     errors: dict[str, list[str]] = {}
+    codes: dict[str, tuple[str, dict]] = {}
     if not title.strip():
         errors["title"] = ["required"]
+        codes["title"] = ("required", {})
     if in_future(occurred_at):
         errors["occurred_at"] = ["is in the future"]
+        codes["occurred_at"] = ("in_future", {})
     elif occurred_at < timebounds.EARLIEST:
         errors["occurred_at"] = ["is before 2000-01-01"]
+        codes["occurred_at"] = ("too_early", {})
     for name, value, choices in (("source", source, TicketSource.values), ("category", category, AlarmCategory.values),
                                  ("severity", severity, Severity.values), ("outage", outage, Outage.values)):
         if value not in choices:
             errors[name] = [f"must be one of {', '.join(choices)}"]
+            codes[name] = ("bad_choice", {})
     circuit = None
     customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
     if customer_id and customer is None:
         errors["customer"] = [f"customer {customer_id} does not exist"]
+        codes["customer"] = ("not_found", {})
     if circuit_id:
         circuit = Circuit.objects.select_related("customer").filter(circuit_id=circuit_id).first()
         if circuit is None:
             errors["circuit_id"] = [f"unknown circuit {circuit_id}"]
+            codes["circuit_id"] = ("unknown_circuit", {"circuit": circuit_id})
         elif customer is not None and circuit.customer_id != customer.pk:
             errors["circuit_id"] = [f"circuit {circuit_id} belongs to {circuit.customer.code}"]
+            codes["circuit_id"] = ("circuit_of_other_customer", {"circuit": circuit_id,
+                                                                 "customer": circuit.customer.name})
         else:
             customer = circuit.customer
             clash = FaultTicket.objects.filter(circuit_ref=circuit_id, state__in=OPEN_STATES).first()
             if clash is not None:
                 errors["circuit_id"] = [f"circuit {circuit_id} already has open ticket {clash.number}"]
+                codes["circuit_id"] = ("circuit_has_open_ticket", {"circuit": circuit_id, "number": clash.number})
     if customer is None and "customer" not in errors:
         errors["customer"] = ["choose the customer (or a circuit of theirs)"]
-    raise_field_errors(errors)
+        codes["customer"] = ("choose_customer", {})
+    raise_field_errors(errors, codes)
     try:
         with transaction.atomic():
             ticket = open_ticket(
@@ -383,7 +395,8 @@ def create_ticket(
             )
     except IntegrityError:
         # An alarm opened the circuit's ticket after the check above (ticket_one_open_per_circuit).
-        raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} already has an open ticket") from None
+        raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} already has an open ticket",
+                                  code="circuit_has_open_ticket", params={"circuit": circuit_id, "number": "—"}) from None
     if dispatch_now and by.has_perm("tickets.dispatch_ticket"):
 
         ticket = dispatch(ticket_id=ticket.pk, by=by)
@@ -398,15 +411,22 @@ def match_customer(*, ticket_id: int, by: User | None, customer_id: int, circuit
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "match_customer", ticket)
     if ticket.state != TicketState.NEW:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: only a new ticket is triaged")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: only a new ticket is triaged",
+                                   code="ticket_state", params={"number": ticket.number,
+                                                                "state": ticket.get_state_display(),
+                                                                "action": gettext_lazy("匹配客户")})
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
-        raise ValidationFailed.of("customer", f"customer {customer_id} does not exist")
+        raise ValidationFailed.of("customer", f"customer {customer_id} does not exist", code="not_found")
     circuit = None
     if circuit_id:
         circuit = Circuit.objects.filter(circuit_id=circuit_id, customer=customer).first()
         if circuit is None:
-            raise ValidationFailed.of("circuit_id", f"circuit {circuit_id} is not one of {customer.code}'s")
+            other = Circuit.objects.select_related("customer").filter(circuit_id=circuit_id).first()
+            raise ValidationFailed.of(
+                "circuit_id", f"circuit {circuit_id} is not one of {customer.code}'s",
+                code="circuit_of_other_customer" if other else "unknown_circuit",
+                params={"circuit": circuit_id, "customer": other.customer.name if other else ""})
     policy = policy_for(customer.tier)
     ticket.customer, ticket.circuit, ticket.needs_triage = customer, circuit, False
     ticket.tier, ticket.important, ticket.policy = customer.tier, policy.important, policy.snapshot()
@@ -435,16 +455,20 @@ def override_lead_room(*, ticket_id: int, by: User | None, room_code: str, reaso
     ensure_can(by, "override_lead_room", ticket)
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     if ticket.state not in (TicketState.NEW, TicketState.DISPATCHED, TicketState.LEAD_HANDLING):
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the lead room can no longer change",
+                                   code="ticket_state", params={"number": ticket.number,
+                                                                "state": ticket.get_state_display(),
+                                                                "action": gettext_lazy("改派主导室")})
     if not reason.strip():
-        raise ValidationFailed.of("reason", "re-routing needs a reason")
+        raise ValidationFailed.of("reason", "re-routing needs a reason", code="required")
     if len(reason.strip()) > 300:  # FaultTicket.lead_room_override_reason
-        raise ValidationFailed.of("reason", "at most 300 characters")
+        raise ValidationFailed.of("reason", "at most 300 characters", code="too_long", params={"max": 300})
     room = Room.objects.filter(code=room_code).first()
     if room is None:
         raise ValidationFailed.of("lead_room", f"unknown room {room_code!r}")
     if room.pk == ticket.lead_room_id:
-        raise ValidationFailed.of("lead_room", f"{room_code} already leads ticket {ticket.number}")
+        raise ValidationFailed.of("lead_room", f"{room_code} already leads ticket {ticket.number}",
+                                  code="room_already_leads", params={"room": str(room), "number": ticket.number})
     old = ticket.lead_room
     ticket.lead_room, ticket.lead_room_override_reason = room, reason.strip()
     save_ticket(ticket, "lead_room", "lead_room_override_reason")

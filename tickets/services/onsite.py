@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from staff.choices import RoomCode
 from staff.models import Room, User, Vendor
@@ -34,7 +35,9 @@ from .ingest import site_lead_required
 
 def _require_open(ticket: FaultTicket, what: str) -> None:
     if not ticket.is_open:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: cannot {what}")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: cannot {what}", code="ticket_not_open",
+                                   params={"number": ticket.number, "state": ticket.get_state_display(),
+                                           "action": gettext_lazy("执行此操作")})
 
 
 def _is_support_engineer(user: User) -> bool:
@@ -97,10 +100,12 @@ def designate_site_lead(*, ticket_id: int, by: User | None, user_id: int, note: 
             "user",
             f"R-SITE-1: ticket {ticket.number} needs a support-room engineer as on-site lead; "
             f"{lead.get_username()} is not one",
+            code="site_lead_support_room",
         )
     if lead.is_vendor_engineer and not ticket.site_lead_required:
         # R-SITE-3: vendors work under a lead of ours; they are members, never the lead.
-        raise ValidationFailed.of("user", f"a vendor engineer ({lead.get_username()}) cannot be the on-site lead")
+        raise ValidationFailed.of("user", f"a vendor engineer ({lead.get_username()}) cannot be the on-site lead",
+                                  code="vendor_not_site_lead", params={"who": str(lead)})
     previous = ticket.site_lead
     if previous is not None and previous.pk == lead.pk:
         return ticket
@@ -149,9 +154,11 @@ def add_site_member(*, ticket_id: int, by: User | None, user_id: int) -> SiteMem
     if member is None:
         raise ValidationFailed.of("user", f"user {user_id} does not exist")
     if ticket.site_lead_id is None:
-        raise ValidationFailed.of("user", "designate the on-site lead first: everyone else on site follows that lead")
+        raise ValidationFailed.of("user", "designate the on-site lead first: everyone else on site follows that lead",
+                                  code="site_lead_first")
     if member.pk == ticket.site_lead_id:
-        raise ValidationFailed.of("user", f"{member.get_username()} is already the on-site lead")
+        raise ValidationFailed.of("user", f"{member.get_username()} is already the on-site lead",
+                                  code="already_site_lead", params={"who": str(member)})
     row, created = SiteMember.objects.get_or_create(ticket=ticket, user=member, defaults={"added_by": by})
     if created:
         save_ticket(ticket)
@@ -219,7 +226,7 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
     ensure_can(by, "arrival", ticket)
     _require_open(ticket, "check in")
     if (latitude is None) != (longitude is None):
-        raise ValidationFailed.of("latitude", "give both latitude and longitude, or neither")
+        raise ValidationFailed.of("latitude", "give both latitude and longitude, or neither", code="position_pair")
     if latitude is not None:
         try:
             latitude, longitude = Decimal(str(latitude)).quantize(Decimal("0.000001")), Decimal(
@@ -234,7 +241,7 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
     stated = at
     at = at or received
     if in_future(at, now=received):
-        raise ValidationFailed.of("at", "is in the future")
+        raise ValidationFailed.of("at", "is in the future", code="in_future")
     if at < ticket.occurred_at:
         raise ValidationFailed.of("at", "is before the fault occurred")
     limit = ticket.policy_duration("arrival_backdate_limit")
@@ -271,7 +278,8 @@ def record_arrival(*, ticket_id: int, by: User, site_kind: str | None = None, la
                 longitude=longitude, accuracy_m=accuracy_m, distance_m=distance,
             )
     except IntegrityError:
-        raise Conflict(f"{by.get_username()} has already checked in on ticket {ticket.number}") from None
+        raise Conflict(f"{by.get_username()} has already checked in on ticket {ticket.number}",
+                       code="already_checked_in", params={"who": str(by), "number": ticket.number}) from None
     save_ticket(ticket)
     record_event(ticket, kind=EventKind.ARRIVAL, by=by, at=at, note=site_kind,
                  data={"room": room.code if room else None, "vendor": vendor.pk if vendor else None,
@@ -312,7 +320,7 @@ def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answer
             raise ValidationFailed.of("room", f"unknown room {room_code!r}")
         row = PhoneNotification.objects.create(ticket=ticket, room=room)
     if answered and not callee.strip():
-        raise ValidationFailed.of("callee", "say who answered")
+        raise ValidationFailed.of("callee", "say who answered", code="required")
     row.called_by, row.called_at, row.answered = by, timezone.now(), answered
     row.callee, row.callee_phone = callee.strip(), callee_phone.strip() or row.callee_phone
     row.attempts += 1
@@ -330,11 +338,36 @@ def publish_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "")
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "broadcast", ticket)
     if ticket.state not in ACTIVE_FAULT_STATES:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended",
+                                   code="ticket_not_open", params={"number": ticket.number,
+                                                                   "state": ticket.get_state_display(),
+                                                                   "action": gettext_lazy("发布信息")})
 
     slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
     text = (text or "").strip()
     if len(text) > 2000:
-        raise ValidationFailed.of("text", "at most 2000 characters")
+        raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
     return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None,
                               operator_text=text)
+
+
+def preview_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "") -> dict[str, str]:
+    """R-BCAST (c): the manual broadcast as it would go out now with the operator's own text, in both languages;
+    nothing is written (the number and times are those of a publication at this moment)."""
+    ticket = FaultTicket.objects.select_related("customer", "lead_room", "vendor", "site_lead").get(pk=ticket_id)
+    ensure_can(by, "broadcast", ticket)
+    if ticket.state not in ACTIVE_FAULT_STATES:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended",
+                                   code="ticket_not_open", params={"number": ticket.number,
+                                                                   "state": ticket.get_state_display(),
+                                                                   "action": gettext_lazy("发布信息")})
+    text = (text or "").strip()
+    if len(text) > 2000:
+        raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
+    now = timezone.now()
+    previous = ticket.broadcasts.order_by("-seq").first()
+    slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
+    common = {"at": now, "since": previous.at if previous else None, "next_at": slot.due_at if slot else None,
+              "kind": BroadcastKind.MANUAL, "operator_text": text}
+    return {"zh_hans": broadcasts.compose(ticket, language="zh-hans", **common),
+            "en": broadcasts.compose(ticket, language="en", **common)}

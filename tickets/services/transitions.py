@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from staff.choices import RoomCode
@@ -49,8 +50,21 @@ def _require_source(ticket: FaultTicket, name: str) -> None:
     if not can_proceed(method, check_conditions=False):
         raise TransitionNotAllowed(
             f"cannot {name} ticket {ticket.number}: it is {ticket.state} "
-            f"({ticket.get_state_display()})"
+            f"({ticket.get_state_display()})",
+            code="ticket_state", params=_state_params(ticket, _action_label(name)),
         )
+
+
+def _action_label(name: str):
+    """The transition's display name (``Transition``), or the event's, for the people's sentence."""
+    for choices in (Transition, EventKind):
+        if name in choices.values:
+            return choices(name).label
+    return name
+
+
+def _state_params(ticket: FaultTicket, action) -> dict:
+    return {"number": ticket.number, "state": ticket.get_state_display(), "action": action}
 
 
 def _apply(ticket: FaultTicket, name: str, *, by, via, at, note="", data=None, **kwargs) -> None:
@@ -121,9 +135,11 @@ def dispatch_locked(ticket: FaultTicket, *, by: User | None, via: str = "", expe
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.DISPATCH)
     if ticket.customer_id is None or ticket.needs_triage:
-        raise ValidationFailed.of("customer", f"ticket {ticket.number} has no matched customer yet (triage first)")
+        raise ValidationFailed.of("customer", f"ticket {ticket.number} has no matched customer yet (triage first)",
+                                  code="no_customer_yet", params={"number": ticket.number})
     if ticket.lead_room_id is None:
-        raise ValidationFailed.of("lead_room", f"ticket {ticket.number} has no lead room")
+        raise ValidationFailed.of("lead_room", f"ticket {ticket.number} has no lead room", code="no_lead_room",
+                                  params={"number": ticket.number})
     now = timezone.now()
     _apply(ticket, Transition.DISPATCH, by=by, via=via, at=now)
     lead = ticket.lead_room
@@ -231,9 +247,10 @@ def start_joint(*, ticket_id: int, by: User | None, reason: str, rule: str = "R-
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.START_JOINT)
     if not reason.strip():
-        raise ValidationFailed.of("reason", "joint handling needs a reason")
+        raise ValidationFailed.of("reason", "joint handling needs a reason", code="required")
     if len(reason) > REASON_MAX:
-        raise ValidationFailed.of("reason", f"at most {REASON_MAX} characters")
+        raise ValidationFailed.of("reason", f"at most {REASON_MAX} characters", code="too_long",
+                                  params={"max": REASON_MAX})
     return _start_joint_locked(ticket, by=by, reason=reason, rule=rule, via=via, at=at or timezone.now())
 
 
@@ -274,7 +291,7 @@ def _end_broadcast_series(ticket: FaultTicket, *, by, via, at) -> bool:
 
 def _require_text(value: str, field: str, message: str) -> str:
     if not (value or "").strip():
-        raise ValidationFailed.of(field, message)
+        raise ValidationFailed.of(field, message, code="required")
     return value.strip()
 
 
@@ -307,7 +324,8 @@ def resolve(*, ticket_id: int, by: User | None, cause_category: str, cause_text:
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.RESOLVE)
     if cause_category not in CauseCategory.values:
-        raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
+        raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}",
+                                  code="bad_choice")
     cause_text = _require_text(cause_text, "cause_text", "resolve needs the cause text")
     _check_attribution(ticket, cause_category)
     if ticket.site_lead_required and not ticket.site_lead_exception:
@@ -355,7 +373,7 @@ def cancel(*, ticket_id: int, by: User | None, reason: str, note: str = "", via:
     check_version(ticket, expected_version)  # permission first: a 403 never reveals the version
     _require_source(ticket, Transition.CANCEL)
     if reason not in CancelReason.values:
-        raise ValidationFailed.of("reason", f"must be one of {', '.join(CancelReason.values)}")
+        raise ValidationFailed.of("reason", f"must be one of {', '.join(CancelReason.values)}", code="bad_choice")
     ticket.cancel_reason = reason
     at = timezone.now()
     _apply(ticket, Transition.CANCEL, by=by, via=via, note=note or reason, data={"reason": reason}, at=at)
@@ -378,7 +396,8 @@ def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
             pk=ticket.pk).first()
         if holder is not None:
             raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
-                           f"has open ticket {holder.number}")
+                           f"has open ticket {holder.number}", code="reopen_circuit_busy",
+                           params={"circuit": ticket.circuit_ref, "number": holder.number})
     at = timezone.now()
     try:
         with transaction.atomic():
@@ -386,7 +405,8 @@ def reopen(*, ticket_id: int, by: User | None, note: str, via: str = "",
     except IntegrityError:
         # An alarm opened a new ticket on the circuit meanwhile (ticket_one_open_per_circuit).
         raise Conflict(f"cannot reopen ticket {ticket.number}: circuit {ticket.circuit_ref} "
-                       f"has a new open ticket") from None
+                       f"has a new open ticket", code="reopen_circuit_busy",
+                       params={"circuit": ticket.circuit_ref, "number": "—"}) from None
     deadlines.create_clock_deadlines(ticket, start=at)
     return ticket
 
@@ -449,7 +469,8 @@ def confirm_cause(*, ticket_id: int, by: User | None, cause_category: str, cause
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "confirm_cause", ticket)
     if ticket.state not in ACTIVE_FAULT_STATES or ticket.state == TicketState.NEW:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: cannot confirm the cause now")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: cannot confirm the cause now",
+                                   code="ticket_state", params=_state_params(ticket, gettext_lazy("确认故障原因")))
     if cause_category not in CauseCategory.values:
         raise ValidationFailed.of("cause_category", f"must be one of {', '.join(CauseCategory.values)}")
     cause_text = _require_text(cause_text, "cause_text", "the confirmed cause needs a text")
@@ -474,7 +495,8 @@ def add_joint_room(*, ticket_id: int, by: User | None, room_code: str, reason: s
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "add_joint_room", ticket)
     if ticket.state != TicketState.JOINT_HANDLING:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: rooms join a joint handling")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: rooms join a joint handling",
+                                   code="ticket_state", params=_state_params(ticket, gettext_lazy("增加参与室")))
     reason = _require_text(reason, "reason", "say why the room is involved")[:REASON_MAX]
     room = Room.objects.filter(code=room_code).first()
     if room is None:
@@ -520,10 +542,11 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
     ticket = lock_ticket(ticket_id)
     ensure_can(by, "progress", ticket)
     if not ticket.is_open:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: no more progress notes")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: no more progress notes",
+                                   code="ticket_not_open", params=_state_params(ticket, EventKind.PROGRESS.label))
     text = _require_text(text, "text", "a progress note needs text")
     if kind not in ProgressKind.values:
-        raise ValidationFailed.of("kind", f"must be one of {', '.join(ProgressKind.values)}")
+        raise ValidationFailed.of("kind", f"must be one of {', '.join(ProgressKind.values)}", code="bad_choice")
     room = _room_of(by, ticket)
     if room_code and by is None:
         # R-BCAST: a room's line in the broadcast is that room's own word; a system (an API client without an
@@ -532,7 +555,7 @@ def add_progress(*, ticket_id: int, by: User | None, text: str, kind: str = Prog
     if room_code:
         room = Room.objects.filter(code=room_code).first()
         if room is None:
-            raise ValidationFailed.of("room", f"unknown room {room_code!r}")
+            raise ValidationFailed.of("room", f"unknown room {room_code!r}", code="bad_choice")
         if by is not None and not by.is_superuser and not by.memberships.filter(room=room).exists():
             # R-BCAST: a room's line in the broadcast is that room's own word.
             raise NotPermitted(f"{by.get_username()} may not write progress for room {room_code}")

@@ -6,12 +6,14 @@ action changes nothing because the service refused it inside its transaction.
 """
 from ._common import page
 from .field import mine
+from .lists import ticket_list
 from .manager import dashboard, explanation_release, explanation_review, help_answer
 from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
-from .ticket import available_actions, ticket_action, ticket_detail
+from .ticket import available_actions, broadcast_preview, ticket_action, ticket_detail
 
 __all__ = [
-    "available_actions", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
+    "available_actions", "broadcast_preview", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
     "explanation_release", "explanation_review", "help_answer", "home", "mine", "page", "ticket_action", "ticket_detail",
+    "ticket_list",
     "triage",
 ]

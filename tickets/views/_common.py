@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from staff.models import User
-from supportdesk.core.errors import NotFound
+from supportdesk.core.errors import DomainError, NotFound, ValidationFailed
 from supportdesk.core.hooks import Panel, ticket_panels
 
 from .. import selectors
@@ -85,6 +85,30 @@ def render_ticket_panels(request: HttpRequest, ticket) -> list[str]:
     return [mark_safe(render_to_string(  # noqa: S308
         p.template, {**p.context(request, ticket), "request": request, "ticket": ticket}, request=request))
         for p in ticket_panels()]
+
+
+def field_labels(form: djforms.Form | None) -> dict[str, str]:
+    return {name: str(f.label) for name, f in form.fields.items() if f.label} if form is not None else {}
+
+
+def error_text(err: DomainError, form: djforms.Form | None = None) -> str:
+    """The domain error as people read it (its code's sentence, the form's labels); the wrong fields of the
+    form get their sentence next to them."""
+    labels = field_labels(form)
+    if form is not None and isinstance(err, ValidationFailed):
+        for name in err.field_errors:
+            if name in form.fields and name not in (form.errors if form.is_bound else {}):
+                form.add_error(name, err.human_for_field(name, labels))
+    return err.human(labels)
+
+
+def live_etag(request: HttpRequest, *args, **kwargs) -> str | None:
+    """The fingerprint of what a polled part shows: the newest ticket event, the newest sweep, the minute, who
+    asks, in which language, for which address. Unchanged → ``304 Not Modified``: a poll that finds nothing
+    new costs two index look-ups, not a page (``django.views.decorators.http.condition``)."""
+    if not _is_htmx(request) or not request.user.is_authenticated:
+        return None
+    return selectors.change_marker(request.user.pk, request.LANGUAGE_CODE, request.get_full_path())
 
 
 def render_panels(request: HttpRequest, panels: list[Panel]) -> list[str]:

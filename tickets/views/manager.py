@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from staff import help as help_service
 from supportdesk.core import hooks
@@ -20,16 +20,52 @@ from ..choices import TicketState
 from ..forms import (
     ReviewExplanationForm,
 )
-from ._common import _form_errors, _is_htmx, _next_url, is_manager, page, render_panels, ticket_or_404
+from ._common import (
+    _form_errors,
+    _is_htmx,
+    _next_url,
+    error_text,
+    is_manager,
+    live_etag,
+    page,
+    render_panels,
+    ticket_or_404,
+)
+from .lists import CSV_LIMIT, _local, csv_response
 
 DASHBOARD_LIST_LIMIT = 50
 
 
 # --------------------------------------------------------------------------- manager's dashboard
+RANGES = (1, 7, 30, 90)
+
+
+def _days(request) -> int:
+    try:
+        days = int(request.GET.get("days", 7))
+    except ValueError:
+        return 7
+    return days if days in RANGES else 7
+
+
 def _dashboard_context(request) -> dict:
     now = timezone.now()
+    days = _days(request)
     today, week = selectors.start_of_day(now), selectors.start_of_week(now)
-    figures = selectors.window_figures(now)
+    since = now - timedelta(days=days)
+    if days in (7, 30):
+        # The summary row beat keeps (7 and 30 days, the 7-day chart): not recomputed per request.
+        figures = selectors.window_figures(now)
+        stats = [entry for entry in figures["stats"] if entry[0] == days]
+        met_by_kind = [entry for entry in figures["met_by_kind"] if entry[0] == days]
+        series = figures["series"] if days == 7 else selectors.open_and_breached_series(
+            days=days, step_hours=max(1, days * 24 // 28), now=now)
+        figures_at = figures["at"]
+    else:
+        stats = [(days, selectors.tier_stats(days, now))]
+        met_by_kind = [(days, selectors.deadlines_met_by_kind(days, now))]
+        series = selectors.open_and_breached_series(days=days, step_hours=max(1, days * 24 // 28), now=now)
+        figures_at = now
     counts = selectors.open_counts_by_tier_and_state()
     breached_open = list(selectors.breached_open_tickets()[:DASHBOARD_LIST_LIMIT])
     return {
@@ -43,12 +79,18 @@ def _dashboard_context(request) -> dict:
             breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
         "breaches_today": selectors.breaches_since(today),
         "breaches_week": selectors.breaches_since(week),
-        "stats": figures["stats"],
-        "met_by_kind": figures["met_by_kind"],
+        "breaches_range": selectors.breaches_since(since),
+        "days": days,
+        "ranges": RANGES,
+        "since": since,
+        "today": today,
+        "week": week,
+        "stats": stats,
+        "met_by_kind": met_by_kind,
         "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT, now),
         "help_unanswered": list(help_service.unanswered_for(request.user)[:DASHBOARD_LIST_LIMIT]),
-        "chart": _chart(figures["series"]),
-        "figures_at": figures["at"],
+        "chart": _chart(series),
+        "figures_at": figures_at,
         "sweep": selectors.last_sweep(now),
         "explanations": selectors.explanations_awaiting(),
         "review_form": ReviewExplanationForm(),
@@ -81,9 +123,28 @@ def _chart(series: selectors.Series) -> dict:
             "last_breached": last[2], "end_x": xy(series.end, 0)[0]}
 
 
+def _breaches_csv(request):
+    since = timezone.now() - timedelta(days=_days(request))
+    rows = selectors.breaches_since(since, limit=CSV_LIMIT)
+    header = [_("时间"), _("工单"), _("客户"), _("类别"), _("室"), _("到期")]
+    lines = [[_local(x.at), x.ticket.number, x.ticket.customer.name if x.ticket.customer_id else "",
+              x.get_kind_display(), str(x.room or ""), ""] for x in rows["arrival"]]
+    lines += [[_local(d.breached_at), d.ticket.number, d.ticket.customer.name if d.ticket.customer_id else "",
+               d.get_kind_display(), "", _local(d.due_at)] for d in rows["deadlines"]]
+    lines.sort(key=lambda r: r[0], reverse=True)
+    return csv_response(f"breaches-{timezone.localtime():%Y%m%d-%H%M}.csv", header, lines)
+
+
 @page(is_manager)
 @require_GET
+@condition(etag_func=live_etag)
 def dashboard(request):
+    if request.GET.get("export") == "breaches":
+        return _breaches_csv(request)
+    if _is_htmx(request) and request.GET.get("part") == "queues":
+        return render(request, "tickets/partials/dashboard_queues.html", {
+            "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT),
+            "help_unanswered": list(help_service.unanswered_for(request.user)[:DASHBOARD_LIST_LIMIT])})
     if _is_htmx(request) and request.GET.get("part") == "explanations":
         return render(request, "tickets/partials/explanations.html",
                       {"explanations": selectors.explanations_awaiting()})
@@ -94,9 +155,11 @@ def dashboard(request):
 
 
 @page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
-@require_POST
+@require_http_methods(["GET", "POST"])
 def explanation_review(request, pk):
     """R-EXPLAIN: the support-room manager approves the wording or returns it with a note."""
+    if request.method != "POST":
+        return redirect(f"{reverse('tickets:dashboard')}#explanations")
     explanation = _explanation_or_404(request, pk)
     form = ReviewExplanationForm(request.POST)
     if not form.is_valid():
@@ -107,40 +170,44 @@ def explanation_review(request, pk):
         services.review_explanation(explanation_id=explanation.pk, by=request.user,
                                     approve=data["decision"] == "approve", note=data["note"])
     except DomainError as err:
-        messages.error(request, err.message)
+        messages.error(request, error_text(err))
         return _back_with_error(request, err.status_code)
     if data["decision"] == "approve":
         messages.success(request, _("工单 %(number)s 的故障解释已审核通过") % {"number": explanation.ticket.number})
     else:
         messages.success(request, _("工单 %(number)s 的故障解释已退回") % {"number": explanation.ticket.number})
-    return redirect(_next_url(request, reverse("tickets:dashboard")))
+    return redirect(_next_url(request, reverse("tickets:dashboard") + "#explanations"))
 
 
 @page(lambda u: u.has_perm("tickets.approve_explanation") or u.has_perm("tickets.draft_explanation"))
-@require_POST
+@require_http_methods(["GET", "POST"])
 def explanation_release(request, pk):
     """R-EXPLAIN: only an approved explanation is released to the customer."""
+    if request.method != "POST":
+        return redirect(f"{reverse('tickets:dashboard')}#explanations")
     explanation = _explanation_or_404(request, pk)
     try:
         services.release_explanation(explanation_id=explanation.pk, by=request.user)
     except DomainError as err:
-        messages.error(request, err.message)
+        messages.error(request, error_text(err))
         return _back_with_error(request, err.status_code)
     messages.success(request, _("工单 %(number)s 的故障解释已发布给客户") % {"number": explanation.ticket.number})
-    return redirect(_next_url(request, reverse("tickets:dashboard")))
+    return redirect(_next_url(request, reverse("tickets:dashboard") + "#explanations"))
 
 
 @page(is_manager)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def help_answer(request, pk):
     """R-HELP: the leader asked answers a request for higher support."""
+    if request.method != "POST":
+        return redirect(f"{reverse('tickets:dashboard')}#help-unanswered")
     try:
         help_service.answer_help(request_id=pk, by=request.user, answer=request.POST.get("answer", ""))
     except DomainError as err:
-        messages.error(request, err.message)
+        messages.error(request, error_text(err))
         return _back_with_error(request, err.status_code)
     messages.success(request, _("已答复"))
-    return redirect(_next_url(request, reverse("tickets:dashboard")))
+    return redirect(_next_url(request, reverse("tickets:dashboard") + "#help-unanswered"))
 
 
 def _explanation_or_404(request, pk):
@@ -155,6 +222,7 @@ def _explanation_or_404(request, pk):
 def _back_with_error(request, status: int) -> HttpResponse:
     if is_manager(request.user):
         return render(request, "tickets/dashboard.html", {
-            **_dashboard_context(request), "extra_panels": render_panels(request, hooks.dashboard_panels())},
+            **_dashboard_context(request), "canonical_url": reverse("tickets:dashboard"),
+            "extra_panels": render_panels(request, hooks.dashboard_panels())},
             status=status)
     return render(request, "tickets/forbidden.html", status=status)

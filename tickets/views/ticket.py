@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django import forms as djforms
 from django.contrib import messages
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods
 from django_fsm import can_proceed
 
 from staff import help as help_service
@@ -50,7 +53,18 @@ from ..forms import (
 from ..models import FaultTicket, PreArrivalCheck
 from ..permissions import can
 from ..services.onsite import site_with_position
-from ._common import _form_errors, _next_url, is_staff_reader, page, render_ticket_panels, ticket_or_404
+from ._common import (
+    _form_errors,
+    _is_htmx,
+    _next_url,
+    error_text,
+    is_engineer,
+    is_staff_reader,
+    live_etag,
+    page,
+    render_ticket_panels,
+    ticket_or_404,
+)
 from .field import _now_ctx
 
 
@@ -319,12 +333,16 @@ def _site_lead_people(ticket: FaultTicket) -> list[User]:
     return selectors.site_lead_candidates(ticket)
 
 
-def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[tuple[Action, djforms.Form]]:
-    """Each action with its empty form; ids carry the action's name (several forms share field names)."""
+def _initial_forms(request, ticket: FaultTicket, actions: list[Action],
+                   bound: tuple[str, djforms.Form] | None = None) -> list[tuple[Action, djforms.Form]]:
+    """Each action with its empty form; ids carry the action's name (several forms share field names).
+    ``bound``: the action whose form was just refused, with the person's input (shown instead, open)."""
     out = []
     for action in actions:
         auto_id = f"id_{action.name}_%s"
-        if action.form is SiteLeadForm:
+        if bound and bound[0] == action.name:
+            form = bound[1]
+        elif action.form is SiteLeadForm:
             form = SiteLeadForm(people=_site_lead_people(ticket), initial={"user": request.user.pk}, auto_id=auto_id)
         elif action.form is PreArrivalForm:
             contact = selectors.technical_contact(ticket)
@@ -347,12 +365,35 @@ def _initial_forms(request, ticket: FaultTicket, actions: list[Action]) -> list[
 
 
 
-def _ticket_context(request, ticket: FaultTicket) -> dict:
+FIELD_FLOW = ("pre_arrival", "arrival", "progress", "restore", "draft_explanation")
+
+
+def next_step(user, ticket: FaultTicket, action_names: set[str], my_arrival) -> str:
+    """The field flow's next step for this person: pre-arrival call → check-in → progress → restore →
+    explanation; the first one offered and not yet done (accepting, when offered, comes before all)."""
+    if "accept" in action_names or not is_engineer(user):
+        return ""
+    done = {
+        "pre_arrival": lambda: ticket.pre_arrival_checks.filter(engineer=user).exists(),
+        "arrival": lambda: my_arrival is not None,
+        "progress": lambda: ticket.progress_notes.filter(author=user).exists(),
+        "restore": lambda: ticket.restored_at is not None,
+        "draft_explanation": lambda: ticket.explanations.exists(),
+    }
+    for name in FIELD_FLOW:
+        if name in action_names and not done[name]():
+            return name
+    return ""
+
+
+def _ticket_context(request, ticket: FaultTicket, bound: tuple[str, djforms.Form] | None = None) -> dict:
     user = request.user
     my_arrival = selectors.arrival_of(ticket, user)
     actions = [a for a in available_actions(user, ticket) if not (a.name == "arrival" and my_arrival)]
     action_names = {a.name for a in actions}
-    deadlines = list(ticket.deadlines.order_by("due_at"))
+    kept = _kept_input(bound[1]) if bound and bound[0] not in action_names else []
+    step = next_step(user, ticket, action_names, my_arrival)
+    deadlines = selectors.ticket_deadlines(ticket)
     pending = [d for d in deadlines if d.is_pending]
     explanations = list(ticket.explanations.select_related("drafted_by", "reviewed_by", "released_by"))
     phone_rows = list(ticket.phone_notifications.select_related("room", "called_by"))
@@ -360,7 +401,14 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
         "ticket": ticket,
         "actions": actions,
         "action_names": action_names,
-        "action_forms": _initial_forms(request, ticket, actions),
+        "action_forms": _initial_forms(request, ticket, actions, bound),
+        "open_action": bound[0] if bound else step,
+        "next_step": step,
+        "contacts": list(ticket.customer.contacts.order_by("-is_technical", "pk")[:3]) if ticket.customer_id else [],
+        "next_step_label": ACTIONS[step].label if step else "",
+        "kept_input": kept,
+        "drawn_at": timezone.now().isoformat(),
+        "canonical_url": reverse("tickets:detail", args=[ticket.pk]),
         "deadlines": deadlines,
         "next_deadline": pending[0] if pending else None,
         "has_breach": any(d.breached_at and d.round == ticket.round for d in deadlines),
@@ -382,36 +430,128 @@ def _ticket_context(request, ticket: FaultTicket) -> dict:
 
 @page(is_staff_reader)
 @require_GET
+@condition(etag_func=live_etag)
 def ticket_detail(request, pk):
-    ticket = _get_ticket(request, pk)
+    ticket = _get_ticket(request, pk)  # a hidden ticket answers 404, polled parts included
+    part = request.GET.get("part", "")
+    if part:
+        return _ticket_part(request, ticket, part)
     return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
+
+
+def _ticket_part(request, ticket: FaultTicket, part: str):
+    """The ticket page's live parts, polled: what changed since the page was drawn (and who did it), the
+    deadlines, the timeline. The forms are never redrawn, so what the person is typing stays."""
+    if part == "changes":
+        try:
+            seen = int(request.GET.get("seen", ""))
+            drawn = datetime.fromisoformat(request.GET.get("drawn", ""))
+        except ValueError:
+            return HttpResponse("")
+        if ticket.version <= seen:
+            return HttpResponse("")
+        return render(request, "tickets/partials/ticket_changes.html", {
+            "changes": selectors.changes_since(ticket, drawn), "version": ticket.version, "state": ticket.state,
+            "state_label": ticket.get_state_display()})
+    if part == "deadlines":
+        return render(request, "tickets/partials/ticket_deadlines.html",
+                      {"ticket": ticket, "deadlines": selectors.ticket_deadlines(ticket), **_now_ctx()})
+    if part == "timeline":
+        return render(request, "tickets/partials/ticket_timeline.html",
+                      {"ticket": ticket, "timeline": selectors.ticket_timeline(ticket)})
+    raise Http404(part)
 
 
 def _get_ticket(request, pk) -> FaultTicket:
     return ticket_or_404(request, pk, for_page=True)
 
 
+def _kept_input(form: djforms.Form) -> list[tuple[str, str]]:
+    """What the person typed into a form whose action is no longer offered: shown so nothing is lost."""
+    out = []
+    for name, field in form.fields.items():
+        value = form.data.get(name, "") if hasattr(form.data, "get") else ""
+        if isinstance(value, str) and value.strip() and isinstance(field.widget, (djforms.Textarea, djforms.TextInput)):
+            out.append((str(field.label), value))
+    return out
+
+
+def _changed_since(request, ticket: FaultTicket) -> str:
+    """If the ticket changed after the page was drawn: what happened and who did it, as one sentence."""
+    try:
+        seen = int(request.POST.get("seen", ""))
+        drawn = datetime.fromisoformat(request.POST.get("drawn", ""))
+    except ValueError:
+        return ""
+    if seen >= ticket.version:
+        return ""
+    events = selectors.changes_since(ticket, drawn)
+    what = _("、").join(
+        _("%(who)s %(what)s（%(at)s）") % {"who": e.actor or e.actor_label, "what": e.get_kind_display(),
+                                          "at": date_format(timezone.localtime(e.at), "H:i")}
+        for e in events)
+    return _("您打开此页后，工单已有变化：%(what)s。现在的状态是「%(state)s」。您填写的内容已保留。") % {
+        "what": what or _("他人修改了工单"), "state": ticket.get_state_display()}
+
+
 @page(is_staff_reader)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ticket_action(request, pk, action):
-    """One action of the ticket page: validate the form, call the service, show the domain error if refused."""
+    """One action of the ticket page: validate the form, call the service, show the domain error if refused.
+
+    Success redirects (post/redirect/get). A refusal re-renders the ticket page in place with what the person
+    typed and the error next to the field; the address bar is put back on the ticket page (``canonical_url``),
+    and a GET of this address (refresh, Back) goes to the ticket page instead of a blank 405."""
+    if request.method != "POST":
+        return redirect("tickets:detail", pk=pk)
     ticket = _get_ticket(request, pk)  # before the form: a hidden ticket answers 404, not a form error
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404(action)
     if spec.form is SiteLeadForm:
-        form = SiteLeadForm(request.POST, people=_site_lead_people(ticket))
+        form = SiteLeadForm(request.POST, people=_site_lead_people(ticket), auto_id=f"id_{action}_%s")
     else:
-        form = spec.form(request.POST)
+        form = spec.form(request.POST, auto_id=f"id_{action}_%s")
+    changed = _changed_since(request, ticket)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket), status=400)
+        messages.error(request, changed or _form_errors(form))
+        return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket, (action, form)),
+                      status=400)
     try:
         message = spec.run(request, ticket, form.cleaned_data)
     except DomainError as err:
-        messages.error(request, err.message)
+        text = error_text(err, form)
         ticket = _get_ticket(request, pk)
-        return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket),
+        changed = _changed_since(request, ticket)
+        messages.error(request, f"{changed} {text}" if changed else text)
+        return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket, (action, form)),
                       status=err.status_code)
     messages.success(request, message)
     return redirect(_next_url(request, reverse("tickets:detail", args=[pk])))
+
+
+@page(is_staff_reader)
+@require_http_methods(["GET", "POST"])
+def broadcast_preview(request, pk):
+    """R-BCAST (c): the operator reads the broadcast with their own text before publishing it; the text stays
+    in the form. With htmx only the preview is drawn; without, the ticket page with the form open."""
+    if request.method != "POST":
+        return redirect("tickets:detail", pk=pk)
+    ticket = _get_ticket(request, pk)
+    form = BroadcastForm(request.POST, auto_id="id_broadcast_%s")
+    preview, status = None, 200
+    if form.is_valid():
+        try:
+            preview = services.preview_manual_broadcast(ticket_id=ticket.pk, by=request.user,
+                                                        text=form.cleaned_data["text"])
+        except DomainError as err:
+            messages.error(request, error_text(err, form))
+            status = err.status_code
+    else:
+        status = 400
+    if _is_htmx(request):
+        return render(request, "tickets/partials/broadcast_preview.html", {"preview": preview, "form": form},
+                      status=200 if preview else status)
+    return render(request, "tickets/ticket_detail.html",
+                  {**_ticket_context(request, ticket, ("broadcast", form)), "broadcast_preview": preview},
+                  status=status)

@@ -30,16 +30,18 @@ class DomainConflict(exceptions.APIException):
 
 
 def to_api_exception(exc: DomainError) -> exceptions.APIException:
+    """The family's code (``invalid``, ``conflict``…) goes with the English message; ``attr`` names the field."""
+    code = type(exc).code
     if exc.status_code == 400:
         detail = {field: list(messages) for field, messages in exc.field_errors.items()} or [exc.message]
-        return exceptions.ValidationError(detail=detail, code=exc.code)
+        return exceptions.ValidationError(detail=detail, code=code)
     if exc.status_code == 403:
-        return exceptions.PermissionDenied(detail=exc.message, code=exc.code)
+        return exceptions.PermissionDenied(detail=exc.message, code=code)
     if exc.status_code == 404:
-        return exceptions.NotFound(detail=exc.message, code=exc.code)
+        return exceptions.NotFound(detail=exc.message, code=code)
     if exc.status_code == 409:
-        return DomainConflict(detail=exc.message, code=exc.code)
-    converted = exceptions.APIException(detail=exc.message, code=exc.code)
+        return DomainConflict(detail=exc.message, code=code)
+    converted = exceptions.APIException(detail=exc.message, code=code)
     converted.status_code = exc.status_code
     return converted
 
