@@ -24,7 +24,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = f"test_{DATABASES['default']['NAME']}_{RUN_ID}"  # noqa: F405
 # Each test starts with empty counters (tests/conftest.py clears this cache); the limits themselves are tested
-# with small rates in tests/hardening.
+# with small rates in tests/core/test_abuse_limits.py and tests/api/test_api_limits.py.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{RUN_ID}"}}
 API_THROTTLE_RATES = {"client": "100000/min", "address": "100000/min", "bad_token": "100000/min"}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,6 +1,34 @@
 import pytest
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--wall-clock", default=None, metavar="ISO",
+        help="Run the whole session as if the wall clock read ISO (e.g. 2026-12-05T00:30+08:00), ticking from "
+             "there: proves that no test depends on the hour or the day it runs at.",
+    )
+
+
+def pytest_configure(config):
+    wall_clock = config.getoption("--wall-clock", default=None)
+    if wall_clock:
+        import time_machine
+
+        config._wall_clock = time_machine.travel(wall_clock, tick=True)
+        config._wall_clock.start()
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_wall_clock", None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    wall_clock = config.getoption("--wall-clock", default=None)
+    return f"wall clock travelled to {wall_clock}" if wall_clock else None
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's event loop in the main thread must not meet async views."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -208,3 +208,41 @@ def operator_username(client) -> str:
     from staff.models import User
 
     return User.objects.get(pk=client.session["_auth_user_id"]).username
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("alarm_id", "", "blank"),
+    ("alarm_id", "x" * 129, "max_length"),
+    ("circuit_id", "   ", "blank"),
+    ("title", "t" * 301, "max_length"),
+    ("category", "plumbing", "invalid_choice"),
+    ("raised_at", "1999-12-31T23:00:00+08:00", "too_old"),
+    ("raised_at", "yesterday", "invalid"),
+    ("alarm_id", None, "null"),
+])
+def test_each_refusal_keeps_its_code_and_names_its_field(noc, gold_circuit, field, value, code):
+    """CONTRACT POST /alarms/: one error per wrong field, with the code clients already know."""
+    body = alarm_body(gold_circuit.circuit_id) | {field: value}
+    response = noc.post(ALARMS, body, format="json")
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(field, code)]
+    assert not Alarm.objects.exists()
+
+
+def test_the_api_asks_the_ingest_service_for_the_alarm_rules(noc, gold_circuit, monkeypatch):
+    """The alarm's rules live once (``alarm_errors``); the serializer checks only the JSON shape."""
+    from tickets.services import ingest as ingest_service
+
+    rules = ingest_service.alarm_errors
+
+    def stricter(data, **kwargs):
+        errors = rules(data, **kwargs)
+        if data.title.startswith("TEST"):
+            errors["title"] = [ingest_service.Refusal("no test titles", "test_title")]
+        return errors
+
+    monkeypatch.setattr(ingest_service, "alarm_errors", stricter)
+    response = noc.post(ALARMS, alarm_body(gold_circuit.circuit_id) | {"title": "TEST 1"}, format="json")
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"], e["detail"]) for e in response.json()["errors"]] == [
+        ("title", "test_title", "no test titles")]

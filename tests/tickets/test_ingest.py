@@ -230,7 +230,7 @@ def test_a_bad_alarm_names_every_bad_field_and_stores_nothing():
     with pytest.raises(ValidationFailed) as caught:
         services.ingest_alarm(alarm=bad)
     assert set(caught.value.field_errors) == {
-        "alarm_id", "category", "severity", "outage", "circuit_id", "title", "raised_at", "dial_test"
+        "alarm_id", "category", "severity", "outage", "circuit_id", "title", "raised_at", "dial_test.result"
     }
     assert caught.value.status_code == 400
     assert (Alarm.objects.count(), FaultTicket.objects.count(), TicketEvent.objects.count()) == counts

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import SkipField
 
 from staff.choices import RoomCode
 from supportdesk.core.services import in_future
@@ -36,6 +40,7 @@ from ..models import (
     TicketEvent,
     TicketRoom,
 )
+from ..services import ingest
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -77,26 +82,84 @@ def _user_name(user) -> str | None:
 
 
 # --------------------------------------------------------------------------- alarms (in)
+# The alarm's rules (required, lengths, choices, offset, not in the future, not before 2000, the dial test's
+# result) live once, in ``tickets.services.ingest.alarm_errors``. These fields check only the JSON shape and
+# types; the limits and choices they carry document the schema and are enforced by the service.
+class ShapeCharField(serializers.CharField):
+    """A JSON string, kept as posted: blank or long strings are the service's to refuse (the schema still
+    documents ``minLength``/``maxLength``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        return serializers.Field.run_validation(self, data)  # without CharField's blank check
+
+    def run_validators(self, value):
+        documented_only = (MaxLengthValidator, MinLengthValidator)
+        enforced = [v for v in self.validators if not isinstance(v, documented_only)]
+        original, self.validators = self.validators, enforced
+        try:
+            super().run_validators(value)
+        finally:
+            self.validators = original
+
+
+class ShapeChoiceField(serializers.ChoiceField):
+    """A JSON string documented as one of ``choices``; whether it is one is the service's to say."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid_choice", input=data)
+        return str(data)
+
+
+class ShapeDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time, left naive when posted naive (the service refuses it rather than guessing)."""
+
+    def enforce_timezone(self, value):
+        return value
+
+
 class DialTestIn(serializers.Serializer):
-    result = serializers.ChoiceField(choices=DialTestResult.choices)
-    detail = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    result = ShapeChoiceField(choices=DialTestResult.choices)
+    detail = ShapeCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class AlarmIn(NotInFutureMixin, serializers.Serializer):
+class AlarmIn(serializers.Serializer):
     """An NMS alarm (CONTRACT.md ``POST /api/v1/alarms/``); unknown extra fields are kept in the raw payload."""
 
-    alarm_id = serializers.CharField(max_length=128)
-    category = serializers.ChoiceField(choices=AlarmCategory.choices, help_text="R-LEAD: only `transmission` "
-                                       "goes to the transport room")
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    outage = serializers.ChoiceField(choices=Outage.choices)
-    circuit_id = serializers.CharField(max_length=64)
-    title = serializers.CharField(max_length=300)
-    raised_at = AwareDateTimeField(help_text="ISO 8601 with offset; not in the future (5 min clock skew tolerated)")
+    # Shape errors and the service's refusals (``alarm_errors``) come back together, one per wrong field.
+
+    alarm_id = ShapeCharField(max_length=128)
+    category = ShapeChoiceField(choices=AlarmCategory.choices, help_text="R-LEAD: only `transmission` "
+                                "goes to the transport room")
+    severity = ShapeChoiceField(choices=Severity.choices)
+    outage = ShapeChoiceField(choices=Outage.choices)
+    circuit_id = ShapeCharField(max_length=64)
+    title = ShapeCharField(max_length=300)
+    raised_at = ShapeDateTimeField(help_text="ISO 8601 with offset; not in the future (5 min clock skew tolerated)")
     dial_test = DialTestIn(required=False, allow_null=True)
 
-    def validate_raised_at(self, value):
-        return self.not_in_future(value)
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # refused as not an object
+        values, errors = {}, {}
+        for name, field in self.fields.items():
+            try:
+                values[name] = field.run_validation(field.get_value(data))
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
+            except SkipField:
+                pass
+        shaped = ingest.AlarmIn(**{name: values.get(name) for name in self.fields})
+        for name, refusals in ingest.alarm_errors(shaped).items():
+            if name.split(".")[0] not in errors:
+                errors[name] = [ErrorDetail(str(r), code=r.code) for r in refusals]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
 
 
 class AlarmClearIn(NotInFutureMixin, serializers.Serializer):

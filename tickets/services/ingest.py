@@ -71,40 +71,76 @@ class IngestResult:
     refailed: bool = False  # R-RESTORE-FIRST: it hit a restored ticket, which went back to handling
 
 
-def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
-    """Every wrong field named at once; nothing is stored when any is wrong."""
+class Refusal(str):
+    """A field's error message that also names its stable code (the API's ``errors[].code``)."""
+
+    code: str
+
+    def __new__(cls, message: str, code: str) -> Refusal:
+        refusal = super().__new__(cls, message)
+        refusal.code = code
+        return refusal
+
+
+ALARM_ID_MAX, CIRCUIT_ID_MAX, TITLE_MAX, DIAL_TEST_DETAIL_MAX = 128, 64, 300, 2000
+
+
+def alarm_errors(data: AlarmIn, *, now: datetime | None = None) -> dict[str, list[Refusal]]:
+    """The one place an alarm's rules live (CONTRACT.md ``POST /api/v1/alarms/``), for the API, Alertmanager,
+    the quality warnings and the demo alike: field → refusals (message + code), every wrong field at once.
+
+    The API's serializer checks only the JSON shape and types and then asks this function."""
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Refusal]] = {}
 
-    def bad(name, message):
-        errors.setdefault(name, []).append(message)
+    def bad(name, code, message):
+        errors.setdefault(name, []).append(Refusal(message, code))
 
-    if not (data.alarm_id or "").strip():
-        bad("alarm_id", "required")
-    elif len(data.alarm_id) > 128:
-        bad("alarm_id", "at most 128 characters")
-    if data.category not in AlarmCategory.values:
-        bad("category", f"must be one of {', '.join(AlarmCategory.values)}")
-    if data.severity not in Severity.values:
-        bad("severity", f"must be one of {', '.join(Severity.values)}")
-    if data.outage not in Outage.values:
-        bad("outage", f"must be one of {', '.join(Outage.values)}")
-    if not (data.circuit_id or "").strip():
-        bad("circuit_id", "required")
-    elif len(data.circuit_id) > 64:
-        bad("circuit_id", "at most 64 characters")
-    if not (data.title or "").strip():
-        bad("title", "required")
-    if not isinstance(data.raised_at, datetime) or timezone.is_naive(data.raised_at):
-        bad("raised_at", "an ISO 8601 time with an offset is required")
+    def text(name, value, max_length):
+        if value is None:
+            bad(name, "required", "This field is required.")
+        elif not isinstance(value, str):
+            bad(name, "invalid", "Not a valid string.")
+        elif not value.strip():
+            bad(name, "blank", "This field may not be blank.")
+        elif max_length and len(value) > max_length:
+            bad(name, "max_length", f"Ensure this field has no more than {max_length} characters.")
+
+    def choice(name, value, choices):
+        if value not in choices:
+            bad(name, "invalid_choice", f'"{value}" is not a valid choice; one of {", ".join(choices)}.')
+
+    text("alarm_id", data.alarm_id, ALARM_ID_MAX)
+    choice("category", data.category, AlarmCategory.values)
+    choice("severity", data.severity, Severity.values)
+    choice("outage", data.outage, Outage.values)
+    text("circuit_id", data.circuit_id, CIRCUIT_ID_MAX)
+    text("title", data.title, TITLE_MAX)
+    if not isinstance(data.raised_at, datetime):
+        bad("raised_at", "required" if data.raised_at is None else "invalid", "An ISO 8601 time is required.")
+    elif timezone.is_naive(data.raised_at):
+        bad("raised_at", "naive", "An ISO 8601 time with an offset (e.g. +08:00) is required.")
     elif in_future(data.raised_at, now=now):
-        bad("raised_at", "is in the future")
+        bad("raised_at", "future", "is in the future")
     elif data.raised_at < timebounds.EARLIEST:
-        bad("raised_at", "is before 2000-01-01")
+        bad("raised_at", "too_old", "is before 2000-01-01.")
     if data.dial_test is not None:
-        if not isinstance(data.dial_test, dict) or data.dial_test.get("result") not in DialTestResult.values:
-            bad("dial_test", "must be {\"result\": \"pass\" | \"fail\", \"detail\": \"...\"}")
-    raise_field_errors(errors)
+        if not isinstance(data.dial_test, dict):
+            bad("dial_test", "invalid", 'must be {"result": "pass" | "fail", "detail": "..."}')
+        else:
+            choice("dial_test.result", data.dial_test.get("result"), DialTestResult.values)
+            detail = data.dial_test.get("detail", "")
+            if not isinstance(detail, str):
+                bad("dial_test.detail", "invalid", "Not a valid string.")
+            elif len(detail) > DIAL_TEST_DETAIL_MAX:
+                bad("dial_test.detail", "max_length",
+                    f"Ensure this field has no more than {DIAL_TEST_DETAIL_MAX} characters.")
+    return errors
+
+
+def validate_alarm(data: AlarmIn, *, now: datetime | None = None) -> None:
+    """Every wrong field named at once (``alarm_errors``); nothing is stored when any is wrong."""
+    raise_field_errors(alarm_errors(data, now=now))
 
 
 def _number(ticket: FaultTicket) -> str:

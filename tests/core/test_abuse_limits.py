@@ -1,4 +1,4 @@
-"""Finding 9 / deliverable 6: rate limits (429 with Retry-After), a Content-Security-Policy the pages pass, and
+"""Rate limits (429 with Retry-After), a Content-Security-Policy the pages pass, and
 /health/ details only for staff or the health token."""
 import re
 

@@ -1,4 +1,4 @@
-"""Findings 4, 5, 6 and 9 (idempotency key), deliverables 2-4: the outbox, the backoff, the queues, the broker."""
+"""Notifications: the outbox, the backoff, the queues, the broker, the idempotency key."""
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -29,7 +29,7 @@ def clock():
 
 @pytest.mark.django_db
 def test_a_delivery_is_not_attempted_again_before_its_backoff(clock):
-    """Finding 5: however many hand-offs of a failing delivery are queued, one attempt per backoff step."""
+    """However many hand-offs of a failing delivery are queued, one attempt per backoff step."""
     with Receiver(status=500) as receiver:
         f.WebhookEndpointFactory(url=receiver.url)
         hook = send(kind="escalation", subject="升级", body="x", webhooks=True).deliveries.get(channel=Channel.WEBHOOK)
@@ -46,7 +46,7 @@ def test_a_delivery_is_not_attempted_again_before_its_backoff(clock):
 
 @pytest.mark.django_db
 def test_the_sweep_does_not_requeue_what_it_handed_over_recently(clock, monkeypatch):
-    """Finding 4: each sweep used to re-queue the same pending deliveries again."""
+    """Each sweep used to re-queue the same pending deliveries again."""
     taken = []
     monkeypatch.setattr("tickets.services.escalation.enqueue", lambda ids: taken.append(list(ids)) or len(ids))
     user = f.support_engineer()
@@ -60,7 +60,7 @@ def test_the_sweep_does_not_requeue_what_it_handed_over_recently(clock, monkeypa
 
 
 def test_sweep_and_deliveries_have_queues_and_workers_of_their_own():
-    """Finding 4: one queue for the sweep, one for deliveries, each with its worker line; no early expiry."""
+    """One queue for the sweep, one for deliveries, each with its worker line; no early expiry."""
     routes = settings.CELERY_TASK_ROUTES
     assert routes["tickets.tasks.sweep_deadlines"]["queue"] == "sweep"
     assert routes["staff.tasks.deliver_batch"]["queue"] == routes["staff.tasks.deliver"]["queue"] == "deliveries"
@@ -75,7 +75,7 @@ def test_sweep_and_deliveries_have_queues_and_workers_of_their_own():
 
 @pytest.mark.django_db
 def test_webhook_payloads_carry_a_stable_idempotency_key(clock):
-    """Finding 9: delivery is at-least-once, so every attempt of one delivery carries the same key."""
+    """Delivery is at-least-once, so every attempt of one delivery carries the same key."""
     with Receiver(status=500) as receiver:
         f.WebhookEndpointFactory(url=receiver.url)
         hook = send(kind="escalation", subject="升级", body="x", webhooks=True).deliveries.get(channel=Channel.WEBHOOK)
@@ -93,7 +93,7 @@ def test_webhook_payloads_carry_a_stable_idempotency_key(clock):
 
 @pytest.mark.django_db
 def test_notifications_are_written_in_the_transaction_of_the_change(django_capture_on_commit_callbacks):
-    """Finding 6: the escalation's notification rows exist before commit; only the hand-off waits for it."""
+    """The escalation's notification rows exist before commit; only the hand-off waits for it."""
     f.WebhookEndpointFactory()
     ticket = alarm_ticket(tier="gold", minutes_ago=61)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -118,7 +118,7 @@ print("not reached")
 
 @pytest.mark.django_db(transaction=True)
 def test_a_process_dying_right_after_commit_loses_no_notification(monkeypatch):
-    """Deliverable 3: the rows were committed with the change; the next sweep delivers every one."""
+    """The rows were committed with the change; the next sweep delivers every one."""
     from tests.escalation.test_worker import _env
 
     with Receiver() as receiver:
@@ -160,7 +160,7 @@ print(enqueue([1, 2, 3]), len(attempts))
 
 
 def test_a_down_broker_is_tried_once_not_retried():
-    """Deliverable 4: with the broker unreachable the hand-off makes one connection attempt with a short timeout
+    """With the broker unreachable the hand-off makes one connection attempt with a short timeout
     and gives up (the rows stay pending for the sweep), instead of retrying for seconds."""
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     assert options["max_retries"] == 0

@@ -1,4 +1,4 @@
-"""Finding 4, deliverable 2: a slow webhook and hundreds of escalations never starve the deadline sweep.
+"""A slow webhook and hundreds of escalations never starve the deadline sweep.
 
 Real workers on the real Redis (this run's own keys): one for the sweep queue, one for the deliveries queue;
 a webhook that takes a second per call; two hundred tickets escalating at once, i.e. four hundred slow webhook

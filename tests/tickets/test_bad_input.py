@@ -1,4 +1,4 @@
-"""Finding 7: input PostgreSQL cannot store, or a name longer than any user's, is a 400 and never a 500."""
+"""Input PostgreSQL cannot store, or a name longer than any user's, is a 400 and never a 500."""
 import json
 
 import pytest

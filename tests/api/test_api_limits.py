@@ -1,5 +1,5 @@
-"""Finding 8 (permission before version, text limits, small alarm answers) and finding 9 (alarm clears by their
-own client, progress "for" a room without an acting user)."""
+"""API limits: permission before version, text limits, small alarm answers, alarm clears by their own client,
+progress "for" a room without an acting user."""
 import json
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Finding 10 / deliverable 7: set-up that works as written, and test runs that never meet."""
+"""Set-up that works as written, and test runs that never meet."""
 import os
 import re
 import subprocess

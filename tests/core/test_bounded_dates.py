@@ -1,4 +1,4 @@
-"""Finding 1: a year-1 (or year-9999) time is refused everywhere a person or a system can type one, and a row
+"""A year-1 (or year-9999) time is refused everywhere a person or a system can type one, and a row
 written before the bounds existed is repaired so the main screens and the sweep keep working."""
 import importlib
 from datetime import datetime, timedelta
