@@ -347,10 +347,12 @@ def test_a_poll_that_finds_nothing_new_is_a_304(client, operator):
 
 
 def test_r_prio_puts_breached_and_due_before_nothing_pending(client, operator):
-    """R-PRIO (problem 3): within a tier, a ticket whose deadline was breached (nothing pending any more) and one
-    with time left come before a restored ticket with nothing pending; the console and the API agree."""
+    """R-PRIO (problem 3): within a tier, a ticket whose deadline was breached (escalated by the sweep, its hourly
+    broadcasts pending) and one with time left come before a restored ticket with nothing pending; the console and
+    the API agree."""
     from tickets import services
     from tickets.models import FaultTicket
+    from tickets.services.escalation import sweep
 
     with time_machine.travel(NOW, tick=False):
         engineer = f.room_engineer("transport", username="trans-prio")
@@ -359,13 +361,15 @@ def test_r_prio_puts_breached_and_due_before_nothing_pending(client, operator):
         services.restore(ticket_id=restored.pk, by=engineer, note="备用路由")
         Deadline.objects.filter(ticket=restored, met_at__isnull=True, breached_at__isnull=True).update(
             cancelled_at=timezone.now())
-        breached = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=40, alarm_id="P-2")
-        Deadline.objects.filter(ticket=breached).update(breached_at=timezone.now())
+        breached = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=70, alarm_id="P-2")
+        sweep(origin="test")
+        assert Deadline.objects.filter(ticket=breached, breached_at__isnull=False).exists()
         running = alarm(f.CircuitFactory(customer__tier="gold").circuit_id, minutes_ago=5, alarm_id="P-3")
         client.force_login(operator)
         html = client.get(reverse("tickets:console")).content.decode()
     order = [n for n in re.findall(r'data-ticket="([^"]+)"', html[html.index('id="queue"'):])]
-    assert order.index(breached.number) < order.index(running.number) < order.index(restored.number)
+    assert order.index(breached.number) < order.index(restored.number)
+    assert order.index(running.number) < order.index(restored.number)
     assert FaultTicket.objects.get(pk=restored.pk).state == "restored"
 
 
