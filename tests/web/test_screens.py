@@ -351,6 +351,61 @@ def test_dashboard_tiles_and_cells_link_to_filtered_lists_with_csv(client, manag
         assert ticket.number.encode() in b"".join(breaches.streaming_content)
 
 
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_the_explanation_review_queue_exports_as_csv(client, manager, gold_ticket):
+    """Problem 7, R-EXPLAIN: the dashboard's review queue has a CSV export of the drafts awaiting review."""
+    from tickets import services
+
+    engineer = f.room_engineer("transport", username="trans-csv")
+    services.accept(ticket_id=gold_ticket.pk, by=engineer)
+    services.draft_explanation(ticket_id=gold_ticket.pk, by=engineer, text="光缆被挖断，已熔接")
+    client.force_login(manager)
+    html = client.get(reverse("tickets:dashboard")).content.decode()
+    link = re.search(r'href="([^"]+)" data-export="explanations"', html).group(1).replace("&amp;", "&")
+    rows = _csv(client.get(link))
+    assert rows[0][0] == "工单" and len(rows) == 2
+    assert rows[1][0] == gold_ticket.number and rows[1][-1] == "光缆被挖断，已熔接"
+
+
+def test_the_unanswered_help_requests_export_as_csv(client, gold_ticket):
+    """Problem 7, R-HELP: the leader's unanswered help requests on the dashboard have a CSV export."""
+    from staff import help as help_service
+
+    engineer = f.room_engineer("transport", username="trans-help-csv")
+    help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="ticket", subject_id=gold_ticket.pk,
+                              subject_label=gold_ticket.number, question="需要协调物业开门")
+    client.force_login(f.centre_leader(username="leader-csv"))
+    html = client.get(reverse("tickets:dashboard")).content.decode()
+    link = re.search(r'href="([^"]+)" data-export="help"', html).group(1).replace("&amp;", "&")
+    rows = _csv(client.get(link))
+    assert len(rows) == 2 and rows[1][1] == gold_ticket.number and rows[1][-1] == "需要协调物业开门"
+
+
+def test_the_overdue_customer_updates_export_as_csv(client, manager):
+    """Problem 7, R-CUST-UPDATE: the overdue customer updates on the dashboard have a CSV export."""
+    with time_machine.travel(NOW, tick=False):
+        circuit = f.CircuitFactory(customer__tier="gold")
+        ticket = alarm(circuit.circuit_id, minutes_ago=10)
+        assert ticket.deadlines.filter(kind=DeadlineKind.CUSTOMER_UPDATE).exists()
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        client.force_login(manager)
+        html = client.get(reverse("tickets:dashboard")).content.decode()
+        link = re.search(r'href="([^"]+)" data-export="customer_updates"', html).group(1).replace("&amp;", "&")
+        rows = _csv(client.get(link))
+    assert ticket.number in [r[0] for r in rows[1:]]
+    assert rows[0][0] == "工单"
+
+
 def test_after_an_approval_the_dashboard_keeps_its_place(client, manager, gold_ticket):
     from tickets import services
 
