@@ -9,7 +9,9 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from supportdesk.core import hooks
 
-        from . import panels, signals  # noqa: F401 - signals connects the receivers
+        from . import errors, panels, signals  # noqa: F401 - signals connects the receivers
+
+        errors.register()
 
         hooks.register_sweep_step("complaints", panels.sweep_step)
         hooks.register_dashboard_panel("complaints", template="complaints/_dashboard_panel.html",

@@ -9,7 +9,9 @@ class QualityConfig(AppConfig):
     def ready(self):
         from supportdesk.core import hooks
 
-        from . import signals, views  # noqa: F401 - signals connects the receivers
+        from . import errors, signals, views  # noqa: F401 - signals connects the receivers
+
+        errors.register()
 
         hooks.register_console_panel("quality", template="quality/_console_panel.html",
                                      context=views.console_panel_context, order=200)

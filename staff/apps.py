@@ -8,6 +8,9 @@ class StaffConfig(AppConfig):
     verbose_name = _("人员与组织")
 
     def ready(self):
+        from . import errors
         from .roles import sync_roles_after_migrate
+
+        errors.register()
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="staff.sync_roles")

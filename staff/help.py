@@ -33,22 +33,25 @@ def leaders_of(request: HelpRequest) -> list[User]:
 def ask_for_help(*, by: User, asked_of: str, subject_kind: str, subject_id: int, subject_label: str,
                  question: str, link: str = "", room: Room | None = None) -> HelpRequest:
     """R-HELP: an engineer facing something beyond their authority or knowledge asks for higher support."""
-    errors = {}
+    errors, codes = {}, {}
     question = (question or "").strip()
     if asked_of not in HelpRequest.AskOf.values:
         errors["asked_of"] = [f"must be one of {', '.join(HelpRequest.AskOf.values)}"]
+        codes["asked_of"] = ("bad_choice", {})
     if subject_kind not in SUBJECT_KINDS:
         errors["subject_kind"] = [f"must be one of {', '.join(SUBJECT_KINDS)}"]
+        codes["subject_kind"] = ("bad_choice", {})
     if not question:
         errors["question"] = ["say what support is needed"]
+        codes["question"] = ("help_question_required", {})
     if room is None:
         membership = by.memberships.select_related("room").first()
         room = membership.room if membership else None
     if asked_of == HelpRequest.AskOf.ROOM_LEADER and room is None:
         errors["asked_of"] = ["you belong to no room: ask the centre leader"]
+        codes["asked_of"] = ("help_no_room", {})
     if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+        raise ValidationFailed.from_errors(errors, codes=codes)
     request = HelpRequest.objects.create(asked_by=by, asked_of=asked_of, room=room, subject_kind=subject_kind,
                                          subject_id=subject_id, subject_label=subject_label[:64], link=link[:200],
                                          question=question)
@@ -67,14 +70,15 @@ def answer_help(*, request_id: int, by: User, answer: str) -> HelpRequest:
     no longer open."""
     request = HelpRequest.objects.select_for_update(of=("self",)).select_related("room").filter(pk=request_id).first()
     if request is None:
-        raise ValidationFailed.of("request", f"help request {request_id} does not exist")
+        raise ValidationFailed.of("request", f"help request {request_id} does not exist", code="help_request_not_found")
     if not (by.is_superuser or _is_centre_leader(by)) and by.pk not in {u.pk for u in leaders_of(request)}:
-        raise NotPermitted(f"R-HELP: {by.get_username()} is not a leader this request was addressed to")
+        raise NotPermitted(f"R-HELP: {by.get_username()} is not a leader this request was addressed to",
+                           code="help_not_addressed")
     if request.answered_at is not None:
-        raise TransitionNotAllowed(f"help request {request_id} was already answered")
+        raise TransitionNotAllowed(f"help request {request_id} was already answered", code="help_already_answered")
     answer = (answer or "").strip()
     if not answer:
-        raise ValidationFailed.of("answer", "the answer needs text")
+        raise ValidationFailed.of("answer", "the answer needs text", code="help_answer_required")
     request.answer, request.answered_by, request.answered_at = answer, by, timezone.now()
     request.save(update_fields=["answer", "answered_by", "answered_at"])
     notify.send(kind="help_answered", recipients=[request.asked_by], link=request.link,

@@ -9,7 +9,9 @@ class VisitsConfig(AppConfig):
     def ready(self):
         from supportdesk.core import hooks
 
-        from . import panels, signals  # noqa: F401 - signals connects the receivers
+        from . import errors, panels, signals  # noqa: F401 - signals connects the receivers
+
+        errors.register()
 
         hooks.register_dashboard_panel("visits", template="visits/_dashboard_panel.html",
                                        context=panels.dashboard_context, order=100)

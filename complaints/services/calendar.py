@@ -61,7 +61,8 @@ def _plain(day: date) -> tuple[bool, str]:
 @transaction.atomic
 def _store(year: int, rows: dict[date, tuple[bool, str]], *, source: str, note: str, replace_admin: bool) -> LoadResult:
     if not replace_admin and CalendarYear.objects.filter(year=year, source=CalendarSource.ADMIN).exists():
-        raise ValidationFailed.of("year", f"{year} was entered by the administrator; use --force to replace it")
+        raise ValidationFailed.of("year", f"{year} was entered by the administrator; use --force to replace it",
+                                  code="calendar_admin_entered", params={"year": year})
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(
         CalendarDay(date=d, is_working=w, reason=r[:64], source=source) for d, (w, r) in sorted(rows.items())
@@ -95,7 +96,8 @@ def load_year_from_library(*, year: int, replace_admin: bool = False) -> LoadRes
             rows[day] = (working, reason)
     except NotImplementedError:
         raise ValidationFailed.of(
-            "year", f"chinese-calendar does not know {year}; load the official schedule with --file"
+            "year", f"chinese-calendar does not know {year}; load the official schedule with --file",
+            code="calendar_year_unknown", params={"year": year},
         ) from None
     return _store(year, rows, source=CalendarSource.LIBRARY, note=f"chinese-calendar {chinese_calendar.__version__}",
                   replace_admin=replace_admin)
@@ -108,27 +110,32 @@ def parse_schedule(lines) -> tuple[int, dict[date, tuple[bool, str]]]:
     reader = csv.DictReader(lines)
     missing = {"date", "is_working"} - set(reader.fieldnames or [])
     if missing:
-        raise ValidationFailed.of("file", f"header must include date,is_working,reason (missing {', '.join(sorted(missing))})")
+        raise ValidationFailed.of("file", f"header must include date,is_working,reason (missing {', '.join(sorted(missing))})",
+                                  code="calendar_header", params={"missing": "、".join(sorted(missing))})
     exceptions: dict[date, tuple[bool, str]] = {}
     for n, row in enumerate(reader, start=2):
         try:
             day = date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
-            raise ValidationFailed.of("file", f"line {n}: date must be YYYY-MM-DD") from None
+            raise ValidationFailed.of("file", f"line {n}: date must be YYYY-MM-DD",
+                                      code="calendar_bad_date", params={"line": n}) from None
         flag = (row.get("is_working") or "").strip().lower()
         if flag not in {"0", "1", "true", "false", "yes", "no"}:
-            raise ValidationFailed.of("file", f"line {n}: is_working must be 1 or 0")
+            raise ValidationFailed.of("file", f"line {n}: is_working must be 1 or 0",
+                                      code="calendar_bad_flag", params={"line": n})
         working = flag in {"1", "true", "yes"}
         reason = (row.get("reason") or "").strip() or (MAKEUP_REASON if working else "法定节假日")
         if day in exceptions:
-            raise ValidationFailed.of("file", f"line {n}: {day} is listed twice")
+            raise ValidationFailed.of("file", f"line {n}: {day} is listed twice",
+                                      code="calendar_day_twice", params={"line": n, "day": day})
         exceptions[day] = (working, reason)
     years = {d.year for d in exceptions}
     if len(years) != 1:
-        raise ValidationFailed.of("file", "the file must list days of exactly one year")
+        raise ValidationFailed.of("file", "the file must list days of exactly one year", code="calendar_one_year")
     year = years.pop()
     if not any(not w for w, _r in exceptions.values()):
-        raise ValidationFailed.of("file", f"no holiday listed for {year}: an official schedule has some")
+        raise ValidationFailed.of("file", f"no holiday listed for {year}: an official schedule has some",
+                                  code="calendar_no_holiday", params={"year": year})
     rows = {d: exceptions.get(d) or _plain(d) for d in _every_day(year)}
     return year, rows
 

@@ -57,35 +57,46 @@ class IntakeResult:
 
 def _validate(data: ComplaintIn) -> tuple[Customer, Circuit | None]:
     errors: dict[str, list[str]] = {}
+    codes: dict[str, tuple[str, dict]] = {}
     customer = Customer.objects.filter(code=(data.customer_code or "").strip()).first()
     if not (data.customer_code or "").strip():
         errors["customer_code"] = ["required"]
+        codes["customer_code"] = ("required", {})
     elif customer is None:
         errors["customer_code"] = [f"unknown customer {data.customer_code}"]
+        codes["customer_code"] = ("unknown_customer", {"customer": data.customer_code})
     circuit = None
     if data.circuit_id:
         circuit = Circuit.objects.filter(circuit_id=data.circuit_id.strip()).first()
         if circuit is None:
             errors["circuit_id"] = [f"unknown circuit {data.circuit_id}"]
+            codes["circuit_id"] = ("unknown_circuit", {"circuit": data.circuit_id})
         elif customer is not None and circuit.customer_id != customer.pk:
             errors["circuit_id"] = [f"circuit {data.circuit_id} does not belong to {customer.code}"]
+            codes["circuit_id"] = ("circuit_not_of_customer", {"circuit": data.circuit_id, "customer": customer.name})
     if data.category not in ComplaintCategory.values:
         errors["category"] = [f"must be one of {', '.join(ComplaintCategory.values)}"]
+        codes["category"] = ("bad_choice", {})
     if not (data.description or "").strip():
         errors["description"] = ["required"]
+        codes["description"] = ("required", {})
     if data.channel not in Channel.values:
         errors["channel"] = [f"must be one of {', '.join(Channel.values)}"]
+        codes["channel"] = ("bad_choice", {})
     if data.importance and data.importance not in Importance.values:
         errors["importance"] = [f"must be one of {', '.join(Importance.values)}"]
+        codes["importance"] = ("bad_choice", {})
     if data.received_at is None:
         errors["received_at"] = ["required"]
+        codes["received_at"] = ("required", {})
     elif in_future(data.received_at):
         errors["received_at"] = ["is in the future"]
+        codes["received_at"] = ("in_future", {})
     if len(data.complaint_id or "") > 64:
         errors["complaint_id"] = ["at most 64 characters"]
+        codes["complaint_id"] = ("too_long", {"max": 64})
     if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", field_errors=errors)
+        raise ValidationFailed.from_errors(errors, codes=codes)
     return customer, circuit
 
 

@@ -39,7 +39,10 @@ ROUTE_ALARM_CATEGORY = {
 def _require_source(complaint: Complaint, name: str) -> None:
     if not can_proceed(getattr(complaint, name), check_conditions=False):
         raise TransitionNotAllowed(
-            f"cannot {name} complaint {complaint.number}: it is {complaint.stage} ({complaint.get_stage_display()})"
+            f"cannot {name} complaint {complaint.number}: it is {complaint.stage} ({complaint.get_stage_display()})",
+            code="complaint_stage",
+            params={"number": complaint.number, "state": complaint.get_stage_display(),
+                    "action": Transition(name).label if name in Transition.values else name},
         )
 
 
@@ -65,12 +68,12 @@ def sort(*, complaint_id: int, by: User | None, route_to: str, importance: str =
     _begin(complaint, by, Transition.SORT)
     route = Route.objects.filter(code=route_to).first() if route_to else None
     if route is None:
-        raise ValidationFailed.of("route_to", f"must be one of {', '.join(RouteCode.values)}")
+        raise ValidationFailed.of("route_to", code="bad_choice", message=f"must be one of {', '.join(RouteCode.values)}")
     if importance and importance != complaint.importance:
         from ..choices import Importance
 
         if importance not in Importance.values:
-            raise ValidationFailed.of("importance", f"must be one of {', '.join(Importance.values)}")
+            raise ValidationFailed.of("importance", code="bad_choice", message=f"must be one of {', '.join(Importance.values)}")
         complaint.importance = importance
     now = timezone.now()
     complaint.route = route
@@ -88,9 +91,9 @@ def analyse(*, complaint_id: int, by: User | None, finding: str, note: str = "",
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
     _begin(complaint, by, Transition.ANALYSE)
     if finding not in Finding.values:
-        raise ValidationFailed.of("finding", f"must be one of {', '.join(Finding.values)}")
+        raise ValidationFailed.of("finding", code="bad_choice", message=f"must be one of {', '.join(Finding.values)}")
     if len(note or "") > NOTE_MAX:
-        raise ValidationFailed.of("note", f"at most {NOTE_MAX} characters")
+        raise ValidationFailed.of("note", f"at most {NOTE_MAX} characters", code="too_long", params={"max": NOTE_MAX})
     now = timezone.now()
     complaint.finding = finding
     complaint.analysis_note = (note or "").strip()
@@ -163,9 +166,10 @@ def handle(*, complaint_id: int, by: User | None, note: str = "", via: str = "",
     _begin(complaint, by, Transition.HANDLE)
     if complaint.finding == Finding.EQUIPMENT_FAULT and not _fault_restored(complaint):
         number = complaint.fault_ticket.number if complaint.fault_ticket_id else "-"
-        raise ValidationFailed.of("fault_ticket", f"fault ticket {number} is not restored yet")
+        raise ValidationFailed.of("fault_ticket", f"fault ticket {number} is not restored yet",
+                                  code="fault_ticket_not_restored", params={"number": number})
     if len(note or "") > NOTE_MAX:
-        raise ValidationFailed.of("note", f"at most {NOTE_MAX} characters")
+        raise ValidationFailed.of("note", f"at most {NOTE_MAX} characters", code="too_long", params={"max": NOTE_MAX})
     now = timezone.now()
     complaint.handling_note = (note or "").strip()
     _apply(complaint, Transition.HANDLE, by=by, via=via, at=now, note=complaint.handling_note)
@@ -181,9 +185,10 @@ def reply(*, complaint_id: int, by: User | None, text: str, customer_reaction: s
     _begin(complaint, by, Transition.REPLY)
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed.of("text", "required: the result told to the customer")
+        raise ValidationFailed.of("text", "required: the result told to the customer", code="reply_text_required")
     if customer_reaction and customer_reaction not in CustomerReaction.values:
-        raise ValidationFailed.of("customer_reaction", f"must be one of {', '.join(CustomerReaction.values)}")
+        raise ValidationFailed.of("customer_reaction", f"must be one of {', '.join(CustomerReaction.values)}",
+                                  code="bad_choice")
     now = timezone.now()
     Reply.objects.create(complaint=complaint, round=complaint.round, at=now, by=by, by_label=actor_label(by, via),
                          text=text, customer_reaction=customer_reaction or "")
@@ -202,10 +207,12 @@ def record_reaction(*, complaint_id: int, by: User | None, customer_reaction: st
     complaint = lock_complaint(complaint_id, expected_version=expected_version)
     ensure_can(by, "reply", complaint)
     if customer_reaction not in CustomerReaction.values:
-        raise ValidationFailed.of("customer_reaction", f"must be one of {', '.join(CustomerReaction.values)}")
+        raise ValidationFailed.of("customer_reaction", f"must be one of {', '.join(CustomerReaction.values)}",
+                                  code="bad_choice")
     last = complaint.replies.filter(round=complaint.round).order_by("-at", "-id").first()
     if last is None or complaint.stage not in (ComplaintStage.REPLIED, ComplaintStage.CLOSED):
-        raise TransitionNotAllowed(f"complaint {complaint.number} has no reply to react to")
+        raise TransitionNotAllowed(f"complaint {complaint.number} has no reply to react to", code="no_reply_to_react",
+                                   params={"number": complaint.number})
     Reply.objects.filter(pk=last.pk).update(customer_reaction=customer_reaction)
     if customer_reaction == CustomerReaction.DISSATISFIED:
         _reopen_locked(complaint, by=by, via=via, at=timezone.now(), note="R-CMP-LOOP: customer dissatisfied")
@@ -220,7 +227,8 @@ def record_opinion(*, complaint_id: int, by: User | None, opinion: str, via: str
     ensure_can(by, "opinion", complaint)
     opinion = (opinion or "").strip()
     if len(opinion) < 4:
-        raise ValidationFailed.of("opinion", "a clear handling opinion is required (at least a few words)")
+        raise ValidationFailed.of("opinion", "a clear handling opinion is required (at least a few words)",
+                                  code="opinion_required")
     now = timezone.now()
     complaint.handling_opinion = opinion
     complaint.opinion_by = by
@@ -243,10 +251,12 @@ def close(*, complaint_id: int, by: User | None, opinion: str = "", via: str = "
         complaint.opinion_at = timezone.now()
         record_event(complaint, kind=EventKind.OPINION, by=by, via=via, note=complaint.handling_opinion[:500])
     if not complaint.replies.filter(round=complaint.round).exists():
-        raise ValidationFailed.of("reply", f"complaint {complaint.number} has no recorded reply (R-CMP-LOOP)")
+        raise ValidationFailed.of("reply", f"complaint {complaint.number} has no recorded reply (R-CMP-LOOP)",
+                                  code="close_without_reply", params={"number": complaint.number})
     if complaint.repeat and not complaint.handling_opinion.strip():
         raise ValidationFailed.of(
-            "opinion", f"complaint {complaint.number} is a repeat complaint: a clear handling opinion is required"
+            "opinion", f"complaint {complaint.number} is a repeat complaint: a clear handling opinion is required",
+            code="repeat_needs_opinion", params={"number": complaint.number},
         )
     now = timezone.now()
     _apply(complaint, Transition.CLOSE, by=by, via=via, at=now)

@@ -45,17 +45,19 @@ def run_dial_test(*, circuit_id: str, trigger: str, by=None, attempts: int = 3) 
     """R-QUAL-DIAL: dial the circuit's target now and store the result (pass/fail, latency, loss, detail)."""
     prober = configured_prober()
     if prober is None:
-        raise ProberNotConfigured(_("未配置拨测探针（BLACKBOX_EXPORTER_URL）"))
+        raise ProberNotConfigured(_("未配置拨测探针（BLACKBOX_EXPORTER_URL）"), code="prober_not_configured")
     circuit = Circuit.objects.filter(circuit_id=circuit_id).first()
     if circuit is None:
-        raise NotFound(f"circuit {circuit_id} does not exist")
+        raise NotFound(f"circuit {circuit_id} does not exist", code="unknown_circuit", params={"circuit": circuit_id})
     target = DialTarget.objects.filter(circuit=circuit).first()
     if target is None:
-        raise DialTestRefused(_("电路 %(c)s 未配置拨测目标") % {"c": circuit_id})
+        raise DialTestRefused(_("电路 %(c)s 未配置拨测目标") % {"c": circuit_id}, code="no_dial_target",
+                             params={"circuit": circuit_id})
     try:
         outcome = prober.dial(module=target.module, target=target.target, attempts=attempts)
     except ProberUnavailable as exc:
-        raise DialTestRefused(_("拨测探针无应答：%(e)s") % {"e": str(exc)[:200]}) from exc
+        raise DialTestRefused(_("拨测探针无应答：%(e)s") % {"e": str(exc)[:200]},
+                             code="prober_no_answer") from exc
     return _store(circuit, outcome, trigger=trigger, by=by)
 
 

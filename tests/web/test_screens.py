@@ -54,23 +54,39 @@ def test_no_overdue_word_beside_time_still_left(login, operator, url_name):
 _RAW = re.compile(r"\b[a-z]+_[a-z_]+\b|%\(|\bR-[A-Z]+-\d\b.*\bis\b")
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# Each app registers its own sentences when it loads; the test checks every registered code of every app.
+_APP_ERRORS = ["tickets.errors", "visits.errors", "staff.errors", "complaints.errors", "quality.errors"]
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_domain_error_reads_as_a_sentence_in_both_languages(language):
-    """Problem 1: every registered code renders in both languages with no raw code or untranslated text."""
+    """Problem 1: every registered code of every app renders in both languages with no raw code or
+    untranslated text, and every registered field label is translated."""
+    import importlib
+
     from django.utils import translation
 
     from supportdesk.core import errors
 
+    for module in _APP_ERRORS:
+        own = importlib.import_module(module)
+        assert set(own.MESSAGES) <= set(errors.MESSAGES), module
+        assert set(getattr(own, "FIELD_LABELS", {})) <= set(errors.FIELD_LABELS), module
     params = {"number": "FT-20261130-0001", "state": "", "action": "", "circuit": "SZ-XX-9999", "customer": "",
-              "room": "", "who": "王工", "max": 300}
+              "room": "", "who": "王工", "max": 300, "title": "2026-Q4 SLA", "line": 7, "day": "2027-01-01",
+              "year": 2027, "missing": "reason", "fields": ""}
     cjk = re.compile(r"[\u4e00-\u9fff]")
     with translation.override(language):
         from tickets.choices import TicketState
 
         params.update(state=TicketState.LEAD_HANDLING.label, action=errors.FIELD_LABELS["customer"],
                       customer="深圳金融集团" if language == "zh-hans" else "Shenzhen Finance",
-                      room="Transport" if language == "en" else "传输室")
+                      room="Transport" if language == "en" else "传输室",
+                      fields=errors.FIELD_LABELS["place"], missing=errors.FIELD_LABELS["reason"])
         for code in errors.MESSAGES:
+            unknown = set(_PLACEHOLDER.findall(str(errors.MESSAGES[code]))) - set(params) - {"field"}
+            assert not unknown, (code, unknown)
             err = errors.DomainError("developer text", code=code, params=params,
                                      field_errors={"circuit_id": ["x"]} if "field" in str(errors.MESSAGES[code]) else None)
             text = err.human()
@@ -82,6 +98,32 @@ def test_every_domain_error_reads_as_a_sentence_in_both_languages(language):
                 assert cjk.search(text), (code, text)
         for label in errors.FIELD_LABELS.values():
             assert bool(cjk.search(str(label))) == (language == "zh-hans"), label
+
+
+_DOMAIN_ERRORS = {"TransitionNotAllowed", "Conflict", "NotFound", "NotPermitted", "ValidationFailed",
+                  "DialTestRefused", "ProberNotConfigured"}
+
+
+def _raise_sites_without_a_code(paths):
+    import ast
+
+    missing = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            name = getattr(func, "id", "") or getattr(getattr(func, "value", None), "id", "")
+            if name not in _DOMAIN_ERRORS:
+                continue
+            keywords = {k.arg for k in node.exc.keywords}
+            if getattr(func, "attr", "") == "from_errors":
+                ok = "codes" in keywords
+            else:
+                ok = "code" in keywords
+            if not ok:
+                missing.append(f"{path.parent.name}/{path.name}:{node.lineno}")
+    return missing
 
 
 def test_every_refusal_of_a_ticket_service_carries_a_code():
@@ -99,6 +141,37 @@ def test_every_refusal_of_a_ticket_service_carries_a_code():
                 if name in ("TransitionNotAllowed", "Conflict") and not any(k.arg == "code" for k in node.exc.keywords):
                     missing.append(f"{path.name}:{node.lineno}")
     assert missing == []
+
+
+def test_every_refusal_of_the_visit_help_complaint_and_quality_services_carries_a_code():
+    """Problem 1: each raise site in the visits, complaints and quality services and in help requests
+    (R-HELP) gives a stable code, so people read a sentence naming things as they do."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    base = Path(settings.BASE_DIR)
+    paths = [p for app in ("visits", "complaints", "quality") for p in (base / app / "services").glob("*.py")]
+    paths.append(base / "staff" / "help.py")
+    assert _raise_sites_without_a_code(paths) == []
+
+
+@pytest.mark.parametrize("language, expected", [("zh-hans", "「求助对象」"), ("en", "“Ask”")])
+def test_a_refused_help_request_names_the_field_by_its_label(language, expected):
+    """Problem 1 and R-HELP: a help request with no room to ask reads as a sentence naming the field."""
+    from django.utils import translation
+
+    from staff.help import ask_for_help
+    from supportdesk.core.errors import ValidationFailed
+
+    engineer = f.UserFactory()
+    with pytest.raises(ValidationFailed) as refused:
+        ask_for_help(by=engineer, asked_of="nobody", subject_kind="ticket", subject_id=1, subject_label="x",
+                     question="?")
+    assert refused.value.field_errors and "asked_of" in refused.value.field_errors
+    with translation.override(language):
+        text = refused.value.human_for_field("asked_of")
+    assert expected in text and "asked_of" not in text and "bad_choice" not in text
 
 
 def test_a_stale_action_says_what_changed_and_who_and_keeps_the_input(client, gold_ticket):
@@ -276,6 +349,61 @@ def test_dashboard_tiles_and_cells_link_to_filtered_lists_with_csv(client, manag
         breaches = client.get(reverse("tickets:dashboard") + "?days=7&export=breaches")
         assert breaches["Content-Type"].startswith("text/csv")
         assert ticket.number.encode() in b"".join(breaches.streaming_content)
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_the_explanation_review_queue_exports_as_csv(client, manager, gold_ticket):
+    """Problem 7, R-EXPLAIN: the dashboard's review queue has a CSV export of the drafts awaiting review."""
+    from tickets import services
+
+    engineer = f.room_engineer("transport", username="trans-csv")
+    services.accept(ticket_id=gold_ticket.pk, by=engineer)
+    services.draft_explanation(ticket_id=gold_ticket.pk, by=engineer, text="光缆被挖断，已熔接")
+    client.force_login(manager)
+    html = client.get(reverse("tickets:dashboard")).content.decode()
+    link = re.search(r'href="([^"]+)" data-export="explanations"', html).group(1).replace("&amp;", "&")
+    rows = _csv(client.get(link))
+    assert rows[0][0] == "工单" and len(rows) == 2
+    assert rows[1][0] == gold_ticket.number and rows[1][-1] == "光缆被挖断，已熔接"
+
+
+def test_the_unanswered_help_requests_export_as_csv(client, gold_ticket):
+    """Problem 7, R-HELP: the leader's unanswered help requests on the dashboard have a CSV export."""
+    from staff import help as help_service
+
+    engineer = f.room_engineer("transport", username="trans-help-csv")
+    help_service.ask_for_help(by=engineer, asked_of="centre_leader", subject_kind="ticket", subject_id=gold_ticket.pk,
+                              subject_label=gold_ticket.number, question="需要协调物业开门")
+    client.force_login(f.centre_leader(username="leader-csv"))
+    html = client.get(reverse("tickets:dashboard")).content.decode()
+    link = re.search(r'href="([^"]+)" data-export="help"', html).group(1).replace("&amp;", "&")
+    rows = _csv(client.get(link))
+    assert len(rows) == 2 and rows[1][1] == gold_ticket.number and rows[1][-1] == "需要协调物业开门"
+
+
+def test_the_overdue_customer_updates_export_as_csv(client, manager):
+    """Problem 7, R-CUST-UPDATE: the overdue customer updates on the dashboard have a CSV export."""
+    with time_machine.travel(NOW, tick=False):
+        circuit = f.CircuitFactory(customer__tier="gold")
+        ticket = alarm(circuit.circuit_id, minutes_ago=10)
+        assert ticket.deadlines.filter(kind=DeadlineKind.CUSTOMER_UPDATE).exists()
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        client.force_login(manager)
+        html = client.get(reverse("tickets:dashboard")).content.decode()
+        link = re.search(r'href="([^"]+)" data-export="customer_updates"', html).group(1).replace("&amp;", "&")
+        rows = _csv(client.get(link))
+    assert ticket.number in [r[0] for r in rows[1:]]
+    assert rows[0][0] == "工单"
 
 
 def test_after_an_approval_the_dashboard_keeps_its_place(client, manager, gold_ticket):

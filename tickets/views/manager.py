@@ -135,12 +135,45 @@ def _breaches_csv(request):
     return csv_response(f"breaches-{timezone.localtime():%Y%m%d-%H%M}.csv", header, lines)
 
 
+def _explanations_csv(request):
+    """R-EXPLAIN: the review queue — drafts awaiting approval, then approved ones not yet released."""
+    queue = selectors.explanations_awaiting()
+    header = [_("工单"), _("客户"), _("状态"), _("起草人"), _("起草时间"), _("审核人"), _("审核时间"), _("解释内容")]
+    lines = [[x.ticket.number, x.ticket.customer.name if x.ticket.customer_id else "", x.get_state_display(),
+              str(x.drafted_by), _local(x.drafted_at), str(x.reviewed_by or ""), _local(x.reviewed_at), x.text]
+             for x in [*queue["drafts"], *queue["approved"]][:CSV_LIMIT]]
+    return csv_response(f"explanations-{timezone.localtime():%Y%m%d-%H%M}.csv", header, lines)
+
+
+def _help_csv(request):
+    """R-HELP: the unanswered help requests this leader must see, oldest first."""
+    rows = help_service.unanswered_for(request.user).order_by("asked_at")[:CSV_LIMIT]
+    header = [_("请求时间"), _("工单或拜访"), _("请求人"), _("请求对象"), _("室"), _("需要的支持")]
+    lines = ([_local(h.asked_at), h.subject_label, str(h.asked_by), h.get_asked_of_display(), str(h.room or ""),
+              h.question] for h in rows)
+    return csv_response(f"help-requests-{timezone.localtime():%Y%m%d-%H%M}.csv", header, lines)
+
+
+def _customer_updates_csv(request):
+    """R-CUST-UPDATE: customer updates owed and not made in time, oldest first."""
+    rows = selectors.overdue_customer_updates(CSV_LIMIT)
+    header = [_("工单"), _("级别"), _("客户"), _("状态"), _("应通报时间"), _("已超时")]
+    lines = [[d.ticket.number, d.ticket.get_tier_display(), d.ticket.customer.name if d.ticket.customer_id else "",
+              d.ticket.get_state_display(), _local(d.due_at), _local(d.breached_at)] for d in rows]
+    return csv_response(f"customer-updates-overdue-{timezone.localtime():%Y%m%d-%H%M}.csv", header, lines)
+
+
+_EXPORTS = {"breaches": _breaches_csv, "explanations": _explanations_csv, "help": _help_csv,
+            "customer_updates": _customer_updates_csv}
+
+
 @page(is_manager)
 @require_GET
 @condition(etag_func=live_etag)
 def dashboard(request):
-    if request.GET.get("export") == "breaches":
-        return _breaches_csv(request)
+    export = _EXPORTS.get(request.GET.get("export", ""))
+    if export is not None:
+        return export(request)
     if _is_htmx(request) and request.GET.get("part") == "queues":
         return render(request, "tickets/partials/dashboard_queues.html", {
             "customer_updates_overdue": selectors.overdue_customer_updates(DASHBOARD_LIST_LIMIT),

@@ -99,13 +99,15 @@ def _require_upcoming(visit: Visit, what: str) -> None:
     if not visit.is_upcoming:
         raise TransitionNotAllowed(
             _("拜访 %(number)s 已%(state)s，不能%(what)s")
-            % {"number": visit.number, "state": visit.get_state_display(), "what": what}
+            % {"number": visit.number, "state": visit.get_state_display(), "what": what},
+            code="visit_state", params={"number": visit.number, "state": visit.get_state_display(), "action": what},
         )
 
 
 def _require_not_cancelled(visit: Visit, what: str) -> None:
     if visit.state == VisitState.CANCELLED:
-        raise TransitionNotAllowed(_("拜访 %(number)s 已取消，不能%(what)s") % {"number": visit.number, "what": what})
+        raise TransitionNotAllowed(_("拜访 %(number)s 已取消，不能%(what)s") % {"number": visit.number, "what": what},
+                                   code="visit_cancelled", params={"number": visit.number, "action": what})
 
 
 def _number(visit: Visit) -> str:

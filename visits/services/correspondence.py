@@ -59,12 +59,14 @@ def acknowledge_incoming_document(*, document_id: int, by: User, acknowledgement
     ensure_may(by, "change_visit")
     document = IncomingDocument.objects.select_for_update().filter(pk=document_id).first()
     if document is None:
-        raise NotFound(_("来文 %(id)s 不存在") % {"id": document_id})
+        raise NotFound(_("来文 %(id)s 不存在") % {"id": document_id}, code="correspondence_not_found")
     if document.acknowledged_at is not None:
-        raise TransitionNotAllowed(_("来文“%(title)s”已回复收到") % {"title": document.title})
+        raise TransitionNotAllowed(_("来文“%(title)s”已回复收到") % {"title": document.title},
+                                   code="correspondence_acknowledged", params={"title": document.title})
     acknowledgement = _text(acknowledgement)
     if not acknowledgement:
-        raise ValidationFailed.of("acknowledgement", _("R-VISIT-4：须记录如何告知客户已收到"))
+        raise ValidationFailed.of("acknowledgement", _("R-VISIT-4：须记录如何告知客户已收到"),
+                                  code="acknowledgement_required")
     document.acknowledged_at, document.acknowledged_by = at or timezone.now(), by
     document.acknowledgement = acknowledgement[:300]
     document.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement"])

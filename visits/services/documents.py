@@ -113,7 +113,7 @@ def _reviewers(reviewer_ids, *, author, errors) -> list[User]:
 def _lock_document(document_id: int) -> VisitDocument:
     document = VisitDocument.objects.select_for_update(of=("self",)).select_related("visit").filter(pk=document_id).first()
     if document is None:
-        raise NotFound(_("文档 %(id)s 不存在") % {"id": document_id})
+        raise NotFound(_("文档 %(id)s 不存在") % {"id": document_id}, code="document_not_found")
     return document
 
 
@@ -124,18 +124,20 @@ def review_document(*, document_id: int, by: User, approve: bool, note: str = ""
     document = _lock_document(document_id)
     ensure_may(by, "change_visit", document.visit)
     if by is not None and by.pk == document.author_id:
-        raise NotPermitted(_("R-VISIT-4：撰写人不能审核自己的文档"))
+        raise NotPermitted(_("R-VISIT-4：撰写人不能审核自己的文档"), code="own_document_review")
     review = document.reviews.filter(reviewer=by).first() if by is not None else None
     if review is None:
-        raise NotPermitted(_("R-VISIT-4：%(who)s 不是该文档的审核人") % {"who": by})
+        raise NotPermitted(_("R-VISIT-4：%(who)s 不是该文档的审核人") % {"who": by}, code="not_document_reviewer",
+                           params={"who": str(by), "title": document.title})
     if document.state != DocumentState.IN_REVIEW or review.decision != ReviewDecision.PENDING:
         raise TransitionNotAllowed(
             _("文档“%(title)s”当前%(state)s，没有待您审核的内容")
-            % {"title": document.title, "state": document.get_state_display()}
+            % {"title": document.title, "state": document.get_state_display()},
+            code="document_nothing_to_review", params={"title": document.title, "state": document.get_state_display()},
         )
     note = _text(note)
     if not approve and not note:
-        raise ValidationFailed.of("note", _("退回修改须写明意见"))
+        raise ValidationFailed.of("note", _("退回修改须写明意见"), code="return_note_required")
     review.decision = ReviewDecision.APPROVED if approve else ReviewDecision.RETURNED
     review.note, review.decided_at = note[:300], timezone.now()
     review.save()
@@ -158,10 +160,12 @@ def revise_document(*, document_id: int, by: User, body: str, title: str = "") -
     document = _lock_document(document_id)
     ensure_may(by, "change_visit", document.visit)
     if by is None or by.pk != document.author_id:
-        raise NotPermitted(_("只有撰写人可以修改文档"))
+        raise NotPermitted(_("只有撰写人可以修改文档"), code="only_author_edits")
     if document.state != DocumentState.IN_REVIEW:
         raise TransitionNotAllowed(
-            _("文档“%(title)s”当前%(state)s，不能修改") % {"title": document.title, "state": document.get_state_display()}
+            _("文档“%(title)s”当前%(state)s，不能修改") % {"title": document.title, "state": document.get_state_display()},
+            code="document_state",
+            params={"title": document.title, "state": document.get_state_display(), "action": _("修改")},
         )
     document.body = body or document.body
     document.title = _text(title)[:200] or document.title
@@ -177,14 +181,17 @@ def send_document(*, document_id: int, by: User | None, notice: str, at: datetim
     document = _lock_document(document_id)
     ensure_may(by, "change_visit", document.visit)
     if document.state in (DocumentState.SENT, DocumentState.RECEIVED):
-        raise TransitionNotAllowed(_("文档“%(title)s”已发送") % {"title": document.title})
+        raise TransitionNotAllowed(_("文档“%(title)s”已发送") % {"title": document.title}, code="document_already_sent",
+                                   params={"title": document.title})
     if document.state != DocumentState.APPROVED or not document.reviews_complete:
         raise ValidationFailed.of(
-            "reviews", _("R-VISIT-4：文档“%(title)s”须经审核人全部同意后才能发送") % {"title": document.title}
+            "reviews", _("R-VISIT-4：文档“%(title)s”须经审核人全部同意后才能发送") % {"title": document.title},
+            code="document_not_approved", params={"title": document.title},
         )
     notice = _text(notice)
     if not notice:
-        raise ValidationFailed.of("notice", _("R-VISIT-4：须记录如何告知客户文档已发送"))
+        raise ValidationFailed.of("notice", _("R-VISIT-4：须记录如何告知客户文档已发送"),
+                                  code="send_notice_required")
     document.send(at=at or timezone.now(), by=by, notice=notice[:300])
     document.save(update_fields=["state", "sent_at", "sent_by", "sent_notice"])
     _record_document(
@@ -204,11 +211,15 @@ def record_document_received(*, document_id: int, by: User | None, notice: str, 
     ensure_may(by, "change_visit", document.visit)
     if document.state != DocumentState.SENT:
         raise TransitionNotAllowed(
-            _("文档“%(title)s”当前%(state)s，不能登记客户收到") % {"title": document.title, "state": document.get_state_display()}
+            _("文档“%(title)s”当前%(state)s，不能登记客户收到")
+            % {"title": document.title, "state": document.get_state_display()},
+            code="document_state",
+            params={"title": document.title, "state": document.get_state_display(), "action": _("登记客户收到")},
         )
     notice = _text(notice)
     if not notice:
-        raise ValidationFailed.of("notice", _("须记录客户的收到确认（谁、何种方式）"))
+        raise ValidationFailed.of("notice", _("须记录客户的收到确认（谁、何种方式）"),
+                                  code="receipt_notice_required")
     errors: dict[str, list[str]] = {}
     at = at or timezone.now()
     _aware(at, "received_at", errors, not_future=True)

@@ -15,7 +15,7 @@ from django_fsm import can_proceed
 from customers.models import Customer
 from staff.choices import RoomCode
 from staff.models import User
-from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed
+from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed, label_for
 from tickets.models import FaultTicket
 
 from ..choices import (
@@ -184,7 +184,10 @@ def update_visit(
     if refused:
         raise TransitionNotAllowed(
             _("拜访 %(number)s 已%(state)s，不能修改：%(fields)s")
-            % {"number": visit.number, "state": visit.get_state_display(), "fields": ", ".join(refused)}
+            % {"number": visit.number, "state": visit.get_state_display(), "fields": ", ".join(refused)},
+            code="visit_fields_locked",
+            params={"number": visit.number, "state": visit.get_state_display(),
+                    "fields": "、".join(label_for(name) for name in refused)},
         )
     errors: dict[str, list[str]] = {}
     if "kind" in changes and changes["kind"] not in VisitKind.values:
@@ -239,15 +242,17 @@ def _add_participant(visit: Visit, *, by, user_id, kind="", lead_id=None) -> Vis
         errors["user"] = [_("必填")]
     _fail(errors)
     if kind and kind not in ParticipantKind.values:
-        raise ValidationFailed.of("kind", _("须为以下之一：%(values)s") % {"values": ", ".join(ParticipantKind.values)})
+        raise ValidationFailed.of("kind", _("须为以下之一：%(values)s") % {"values": ", ".join(ParticipantKind.values)},
+                                  code="bad_choice")
     rooms = list(user.rooms.all())
     room = None
     if user.is_vendor_engineer:
         if kind and kind != ParticipantKind.VENDOR:
-            raise ValidationFailed.of("kind", _("R-VISIT-2：代维人员只能以代维人员身份参加"))
+            raise ValidationFailed.of("kind", _("R-VISIT-2：代维人员只能以代维人员身份参加"), code="vendor_as_vendor")
         kind = ParticipantKind.VENDOR
     elif kind == ParticipantKind.VENDOR:
-        raise ValidationFailed.of("kind", _("R-VISIT-2：%(user)s 不是代维人员") % {"user": user})
+        raise ValidationFailed.of("kind", _("R-VISIT-2：%(user)s 不是代维人员") % {"user": user},
+                                  code="not_vendor", params={"who": str(user)})
     elif not kind:
         in_support = any(r.code == RoomCode.SERVICE_SUPPORT for r in rooms) or not rooms
         kind = ParticipantKind.STAFF if in_support else ParticipantKind.VIRTUAL_TEAM
@@ -258,22 +263,27 @@ def _add_participant(visit: Visit, *, by, user_id, kind="", lead_id=None) -> Vis
     lead = None
     if kind == ParticipantKind.VENDOR:
         if not lead_id:
-            raise ValidationFailed.of("lead", _("R-VISIT-2：代维人员须在我方指定的带队负责人带领下参加"))
+            raise ValidationFailed.of("lead", _("R-VISIT-2：代维人员须在我方指定的带队负责人带领下参加"),
+                                      code="vendor_needs_lead")
         lead = User.objects.filter(pk=lead_id, is_active=True).first()
         if lead is None:
-            raise ValidationFailed.of("lead", _("带队负责人 %(id)s 不存在或已停用") % {"id": lead_id})
+            raise ValidationFailed.of("lead", _("带队负责人 %(id)s 不存在或已停用") % {"id": lead_id},
+                                      code="lead_not_found")
         if not _is_our_staff(lead):
-            raise ValidationFailed.of("lead", _("R-VISIT-2：带队负责人须为我方人员，不能是代维人员"))
+            raise ValidationFailed.of("lead", _("R-VISIT-2：带队负责人须为我方人员，不能是代维人员"),
+                                      code="lead_is_vendor")
         on_visit = lead.pk == visit.owner_id or visit.participants.filter(user=lead).exists()
         if not on_visit:
-            raise ValidationFailed.of("lead", _("R-VISIT-2：带队负责人 %(lead)s 须是本次拜访的负责人或参加人员") % {"lead": lead})
+            raise ValidationFailed.of("lead", _("R-VISIT-2：带队负责人 %(lead)s 须是本次拜访的负责人或参加人员") % {"lead": lead},
+                                      code="lead_not_on_visit", params={"who": str(lead)})
     elif lead_id:
-        raise ValidationFailed.of("lead", _("只有代维人员需要带队负责人"))
+        raise ValidationFailed.of("lead", _("只有代维人员需要带队负责人"), code="lead_only_for_vendor")
     try:
         with transaction.atomic():
             participant = VisitParticipant.objects.create(visit=visit, user=user, kind=kind, lead=lead, room=room)
     except IntegrityError:
-        raise Conflict(_("%(user)s 已在参加人员中") % {"user": user}) from None
+        raise Conflict(_("%(user)s 已在参加人员中") % {"user": user}, code="already_participant",
+                       params={"who": str(user)}) from None
     _record(
         visit,
         kind=VisitEventKind.PARTICIPANT,
@@ -289,11 +299,12 @@ def remove_participant(*, participant_id: int, by: User | None) -> None:
     """Take someone off the visit; a lead still leading vendor engineers stays until they are removed."""
     participant = VisitParticipant.objects.select_related("visit", "user").filter(pk=participant_id).first()
     if participant is None:
-        raise NotFound(_("参加人员 %(id)s 不存在") % {"id": participant_id})
+        raise NotFound(_("参加人员 %(id)s 不存在") % {"id": participant_id}, code="participant_not_found")
     visit = _lock(participant.visit_id)
     ensure_may(by, "change_visit", visit)
     if visit.participants.filter(lead=participant.user).exists():
-        raise ValidationFailed.of("lead", _("R-VISIT-2：%(user)s 仍带领代维人员，请先移除代维人员") % {"user": participant.user})
+        raise ValidationFailed.of("lead", _("R-VISIT-2：%(user)s 仍带领代维人员，请先移除代维人员") % {"user": participant.user},
+                                  code="still_leads_vendors", params={"who": str(participant.user)})
     participant.delete()
     _record(visit, kind=VisitEventKind.PARTICIPANT, by=by, note=_("移除 %(user)s") % {"user": participant.user})
 
@@ -314,7 +325,7 @@ def add_customer_participant(
 def _add_customer_participant(visit: Visit, *, name, title, phone) -> CustomerParticipant:
     name = _text(name)
     if not name:
-        raise ValidationFailed.of("name", _("客户参加人员须填写姓名"))
+        raise ValidationFailed.of("name", _("客户参加人员须填写姓名"), code="customer_name_required")
     return CustomerParticipant.objects.create(visit=visit, name=name[:64], title=_text(title)[:64], phone=_text(phone)[:32])
 
 
@@ -412,16 +423,19 @@ def complete_visit(*, visit_id: int, by: User | None, actual_at: datetime | None
     ensure_may(by, "change_visit", visit)
     if not can_proceed(visit.complete, check_conditions=False):
         raise TransitionNotAllowed(
-            _("拜访 %(number)s 已%(state)s，不能标记为完成") % {"number": visit.number, "state": visit.get_state_display()}
+            _("拜访 %(number)s 已%(state)s，不能标记为完成") % {"number": visit.number, "state": visit.get_state_display()},
+            code="visit_state",
+            params={"number": visit.number, "state": visit.get_state_display(), "action": _("标记为完成")},
         )
     if not visit.calls.exists():
         raise ValidationFailed.of(
             "appointment_call",
             _("R-VISIT-1：拜访 %(number)s 尚无预约电话记录（确认时间、地点、参加人员并留下联系方式），不能标记为完成")
             % {"number": visit.number},
+            code="appointment_call_missing", params={"number": visit.number},
         )
     if not can_proceed(visit.complete):
-        raise ValidationFailed.of("checklist", _("例行巡检须逐项填写巡检表后才能标记为完成"))
+        raise ValidationFailed.of("checklist", _("例行巡检须逐项填写巡检表后才能标记为完成"), code="checklist_incomplete")
     errors: dict[str, list[str]] = {}
     actual_at = actual_at or timezone.now()
     _aware(actual_at, "actual_at", errors, not_future=True)
@@ -440,7 +454,7 @@ def cancel_visit(*, visit_id: int, by: User | None, reason: str) -> Visit:
     _require_upcoming(visit, _("取消"))
     reason = _text(reason)
     if not reason:
-        raise ValidationFailed.of("reason", _("取消拜访须说明原因"))
+        raise ValidationFailed.of("reason", _("取消拜访须说明原因"), code="cancel_reason_required")
     from_state = visit.state
     visit.cancel(reason=reason[:300])
     _save(visit)
@@ -456,7 +470,7 @@ def record_inspection(*, visit_id: int, by: User | None, results: list[dict]) ->
     ensure_may(by, "change_visit", visit)
     _require_not_cancelled(visit, _("填写巡检表"))
     if visit.kind != VisitKind.ROUTINE_INSPECTION or visit.checklist_template_id is None:
-        raise ValidationFailed.of("checklist", _("只有带巡检模板的例行巡检拜访可以填写巡检表"))
+        raise ValidationFailed.of("checklist", _("只有带巡检模板的例行巡检拜访可以填写巡检表"), code="no_checklist")
     items = {i.pk: i for i in ChecklistItem.objects.filter(template_id=visit.checklist_template_id)}
     errors: dict[str, list[str]] = {}
     rows = []

@@ -93,10 +93,10 @@ def record_follow_up(
     """R-VISIT-3: follow-up on an open problem: a note, optionally a new owner or due date, or closing it."""
     problem = VisitProblem.objects.select_for_update().filter(pk=problem_id).first()
     if problem is None:
-        raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id})
+        raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id}, code="problem_not_found")
     ensure_may(by, "change_visit", problem.visit)
     if not problem.open_follow_up:
-        raise TransitionNotAllowed(_("该问题已解决或已完成跟进"))
+        raise TransitionNotAllowed(_("该问题已解决或已完成跟进"), code="problem_closed")
     note = _text(note)
     errors: dict[str, list[str]] = {}
     if not note:
@@ -139,10 +139,11 @@ def raise_problem_ticket(
     """
     problem = VisitProblem.objects.select_for_update().select_related("visit__customer").filter(pk=problem_id).first()
     if problem is None:
-        raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id})
+        raise NotFound(_("问题 %(id)s 不存在") % {"id": problem_id}, code="problem_not_found")
     ensure_may(by, "change_visit", problem.visit)
     if problem.ticket_id is not None:
-        raise Conflict(_("该问题已转为故障工单 %(number)s") % {"number": problem.ticket.number})
+        raise Conflict(_("该问题已转为故障工单 %(number)s") % {"number": problem.ticket.number}, code="problem_has_ticket",
+                       params={"number": problem.ticket.number})
     visit = problem.visit
     creator = by if by is not None and can_on_tickets(by, "create") else None
     occurred_at = min(visit.actual_at or problem.created_at, timezone.now())
