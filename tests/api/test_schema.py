@@ -76,3 +76,15 @@ def test_the_docs_page_renders_from_local_assets():
     assert "swagger-ui" in html
     assert not re.search(r"(src|href)=\"https?://", html)
     assert not re.search(r"cdn|unpkg|jsdelivr|cdnjs", html, re.IGNORECASE)
+
+
+def test_an_error_on_an_item_of_a_nested_list_matches_the_schema(schema_doc):
+    """The answer names the item by its number (``customer_participants.38.name``): no error component may list
+    ``.INDEX.`` as a literal value, which no answer could match; a pattern takes the number instead."""
+    components = schema_doc["components"]["schemas"]
+    literal = [name for name, c in components.items()
+               if any(".INDEX." in v for v in (c.get("properties", {}).get("attr") or {}).get("enum") or [])]
+    assert literal == []
+    attr = components["V1VisitsCreateCustomerParticipantsINDEXNameErrorComponent"]["properties"]["attr"]
+    assert re.match(attr["pattern"], "customer_participants.38.name")
+    assert not re.match(attr["pattern"], "customer_participants.INDEX.name")

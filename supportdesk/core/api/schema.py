@@ -7,6 +7,8 @@ lists ``invalid`` too.
 """
 from __future__ import annotations
 
+import re
+
 SERVICE_CODE = "invalid"
 
 
@@ -15,6 +17,17 @@ def _add(prop: dict, *values: str) -> None:
         return
     prop["enum"] = sorted(set(prop["enum"]) | set(values))
     prop["description"] = "\n".join(f"* `{c}` - {c}" for c in prop["enum"])
+
+
+def _index_as_pattern(prop: dict | None) -> None:
+    """drf-standardized-errors names an item of a nested list ``field.INDEX.name``; the answer carries the item's
+    number (``field.38.name``): say so with a pattern instead of an enum no answer can match."""
+    if not prop or not any(".INDEX." in value for value in prop.get("enum") or []):
+        return
+    alternatives = "|".join(re.escape(value).replace("INDEX", "[0-9]+") for value in prop.pop("enum"))
+    prop["pattern"] = f"^(?:{alternatives})$"
+    prop["description"] = "The field, with the item's number in place of INDEX: " + ", ".join(
+        f"`{value}`" for value in alternatives.split("|"))
 
 
 def service_error_codes(result, generator, request, public):
@@ -29,6 +42,7 @@ def service_error_codes(result, generator, request, public):
         if len(attrs) == 1 and attrs[0].endswith(".non_field_errors") and ".INDEX." not in attrs[0]:
             _add(properties.get("attr"), attrs[0].removesuffix(".non_field_errors"))
             _add(properties.get("code"), "required", "not_a_list", "empty")
+        _index_as_pattern(properties.get("attr"))
     # A rule checked by a service may name a related field (``tickets`` for a link to one ticket): any field,
     # code ``invalid``. The list of an operation's errors is therefore "any of" its components.
     schemas = result.get("components", {}).get("schemas", {})
