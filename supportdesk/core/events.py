@@ -47,3 +47,34 @@ class EventRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise _refuse(type(self))
+
+
+def immutable_rows_operation(*, table: str, name: str, noun: str):
+    """A migration operation that makes ``table`` refuse UPDATE and DELETE on PostgreSQL (the database's half of
+    the immutable event log; the model refuses in Python). ``name`` prefixes the function and trigger."""
+    from django.db import migrations
+
+    guard_sql = f"""
+CREATE OR REPLACE FUNCTION {name}_immutable() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{noun} are immutable';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {name}_no_update_delete
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {name}_immutable();
+"""
+    unguard_sql = f"""
+DROP TRIGGER IF EXISTS {name}_no_update_delete ON {table};
+DROP FUNCTION IF EXISTS {name}_immutable();
+"""
+
+    def guard(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(guard_sql)
+
+    def unguard(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(unguard_sql)
+
+    return migrations.RunPython(guard, unguard)

@@ -4,35 +4,15 @@ import django.db.models.deletion
 import django_fsm
 from django.db import migrations, models
 
+from supportdesk.core.events import immutable_rows_operation
+
 
 """Visits on the tickets' pattern: an optimistic ``version`` on the visit, the document state as a state
 machine, and visit events immutable like ticket events (PROTECT, and a PostgreSQL trigger refusing UPDATE and
 DELETE, as tickets/migrations/0002)."""
 
-GUARD_SQL = """
-CREATE OR REPLACE FUNCTION visits_event_immutable() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'visit events are immutable';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER visits_event_no_update_delete
-    BEFORE UPDATE OR DELETE ON visits_visitevent
-    FOR EACH ROW EXECUTE FUNCTION visits_event_immutable();
-"""
-UNGUARD_SQL = """
-DROP TRIGGER IF EXISTS visits_event_no_update_delete ON visits_visitevent;
-DROP FUNCTION IF EXISTS visits_event_immutable();
-"""
 
 
-def guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
-
-
-def unguard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
 
 
 class Migration(migrations.Migration):
@@ -57,5 +37,5 @@ class Migration(migrations.Migration):
             name='visit',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='visits.visit'),
         ),
-        migrations.RunPython(guard, unguard),
+        immutable_rows_operation(table="visits_visitevent", name="visits_event", noun="visit events"),
     ]
