@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,25 @@ log = logging.getLogger(__name__)
 
 # Kinds urgent enough to reach a phone by SMS as well as the inbox and e-mail.
 SMS_KINDS = {"dispatch_important", "escalation", "arrival_breach", "phone_reminder"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to write: its text in both languages, who gets it and on which channels.
+
+    ``external`` is the (subject, body, subject_en, body_en) for channels outside the centre (R-CONF)."""
+
+    kind: str
+    subject: str
+    body: str
+    recipients: tuple = ()
+    subject_en: str = ""
+    body_en: str = ""
+    link: str = ""
+    ticket_number: str = ""
+    webhooks: bool = False
+    sms: bool | None = None
+    external: tuple[str, str, str, str] | None = None
 
 
 def send(
@@ -41,47 +61,69 @@ def send(
     centre — SMS (unless ``settings.SMS_CHANNEL_INTERNAL``) and webhooks not marked internal — which must not
     carry the customer's name or circuit; those deliveries point at a second notification row with that text.
     """
-    notification = Notification.objects.create(
-        kind=kind, subject=subject[:200], body=body, subject_en=subject_en[:200], body_en=body_en,
-        link=link, ticket_number=ticket_number,
-    )
+    return send_many([Message(
+        kind=kind, subject=subject, body=body, recipients=tuple(recipients), subject_en=subject_en,
+        body_en=body_en, link=link, ticket_number=ticket_number, webhooks=webhooks, sms=sms, external=external,
+    )])[0]
+
+
+def _row(message: Message, subject: str, body: str, subject_en: str, body_en: str) -> Notification:
+    return Notification(kind=message.kind, subject=subject[:200], body=body, subject_en=subject_en[:200],
+                        body_en=body_en, link=message.link, ticket_number=message.ticket_number)
+
+
+def send_many(messages: Iterable[Message]) -> list[Notification]:
+    """``send()`` for many messages at once: every notification in one ``INSERT``, every delivery in another,
+    one hand-off after commit (the sweep's bulk path and the ingest path write this way). R-CONF as in ``send()``.
+    Returns the notifications (the internal text) in the order of ``messages``."""
+    messages = list(messages)
+    if not messages:
+        return []
+    rows: list[Notification] = []
+    pairs: list[tuple[Notification, Notification]] = []
+    for message in messages:
+        inside = _row(message, message.subject, message.body, message.subject_en, message.body_en)
+        outside = inside if message.external is None else _row(message, *message.external)
+        rows.append(inside)
+        if outside is not inside:
+            rows.append(outside)
+        pairs.append((inside, outside))
+    Notification.objects.bulk_create(rows)
     now = timezone.now()
     # The immediate hand-off after commit sends these; the sweep only takes over if that failed.
     grace = now + timedelta(seconds=settings.NOTIFY_REQUEUE_GRACE_SECONDS)
-    rows: list[Delivery] = []
-    outside = notification
-    if external is not None:
-        ext_subject, ext_body, ext_subject_en, ext_body_en = external
-        outside = Notification.objects.create(
-            kind=kind, subject=ext_subject[:200], body=ext_body, subject_en=ext_subject_en[:200],
-            body_en=ext_body_en, link=link, ticket_number=ticket_number,
-        )
-    sms_notification = notification if getattr(settings, "SMS_CHANNEL_INTERNAL", False) else outside
-    want_sms = kind in SMS_KINDS if sms is None else sms
-    seen: set[int] = set()
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(Delivery(notification=notification, channel=Channel.INBOX, recipient=user,
-                             status=DeliveryStatus.SENT, sent_at=now, attempts=1))
-        if user.email:
-            rows.append(Delivery(notification=notification, channel=Channel.EMAIL, recipient=user, address=user.email,
-                                 next_attempt_at=grace))
-        if want_sms and user.phone:
-            rows.append(Delivery(notification=sms_notification, channel=Channel.SMS, recipient=user, address=user.phone,
-                                 next_attempt_at=grace))
-    if webhooks:
-        for endpoint in _ENDPOINTS.get():
-            if endpoint.wants(kind):
-                rows.append(Delivery(notification=notification if endpoint.internal else outside,
-                                     channel=Channel.WEBHOOK, endpoint=endpoint,
-                                     address=endpoint.url, next_attempt_at=grace))
-    Delivery.objects.bulk_create(rows)
-    pending = [d.pk for d in rows if d.status == DeliveryStatus.PENDING]
+    sms_internal = getattr(settings, "SMS_CHANNEL_INTERNAL", False)
+    endpoints = None
+    deliveries: list[Delivery] = []
+    for message, (notification, outside) in zip(messages, pairs, strict=True):
+        sms_notification = notification if sms_internal else outside
+        want_sms = message.kind in SMS_KINDS if message.sms is None else message.sms
+        seen: set[int] = set()
+        for user in message.recipients:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            deliveries.append(Delivery(notification=notification, channel=Channel.INBOX, recipient=user,
+                                       status=DeliveryStatus.SENT, sent_at=now, attempts=1))
+            if user.email:
+                deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL, recipient=user,
+                                           address=user.email, next_attempt_at=grace))
+            if want_sms and user.phone:
+                deliveries.append(Delivery(notification=sms_notification, channel=Channel.SMS, recipient=user,
+                                           address=user.phone, next_attempt_at=grace))
+        if message.webhooks:
+            if endpoints is None:
+                endpoints = _ENDPOINTS.get()
+            for endpoint in endpoints:
+                if endpoint.wants(message.kind):
+                    deliveries.append(Delivery(notification=notification if endpoint.internal else outside,
+                                               channel=Channel.WEBHOOK, endpoint=endpoint,
+                                               address=endpoint.url, next_attempt_at=grace))
+    Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
     if pending:
         transaction.on_commit(lambda: enqueue(pending))
-    return notification
+    return [inside for inside, _ in pairs]
 
 
 BATCH = 100
