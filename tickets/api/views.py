@@ -134,7 +134,8 @@ class AlarmCollection(ApiView):
         )
         body = {
             "alarm": AlarmOut(result.alarm).data,
-            "ticket": ticket_summary_body(result.ticket.pk, request),
+            # Built from what the transaction wrote or read (the ticket, its customer, lead room and clocks).
+            "ticket": TicketSummaryOut(result.ticket, context={"request": request}).data,
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,
