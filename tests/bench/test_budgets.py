@@ -23,9 +23,9 @@ from .test_query_counts import staffed_rooms  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 _ids = count(1)
-NEW_ALARM = 16
-CORRELATED_ALARM = 8
-DUPLICATE_ALARM = 2
+NEW_ALARM = 14
+CORRELATED_ALARM = 6
+DUPLICATE_ALARM = 3
 PER_DUE_DEADLINE = 51
 
 

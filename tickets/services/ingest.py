@@ -263,13 +263,14 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
     """
     validate_alarm(alarm)
     for attempt in range(5):
-        existing = _seen(alarm.alarm_id)
+        circuit = _circuit_of(alarm)
+        existing = _seen(alarm.alarm_id) if circuit is None or circuit.seen_alarm is not None else None
         if existing is not None:
             return IngestResult(alarm=existing, ticket=existing.ticket, created=False, duplicate=True,
                                 correlated=existing.correlated, refailed=bool(existing.refailed))
         try:
             with transaction.atomic():
-                return _ingest_new(alarm, via=via)
+                return _ingest_new(alarm, circuit, via=via)
         except IntegrityError:
             # Another request stored this alarm, or opened the circuit's ticket, first: read it back.
             log.info("ingest race on %s (attempt %s), reading the winner", alarm.alarm_id, attempt + 1)
@@ -320,6 +321,30 @@ def _seen(alarm_id: str) -> Alarm | None:
     return existing
 
 
+def _circuit_of(data: AlarmIn) -> Circuit | None:
+    """The alarm's circuit with its customer and maintaining vendor, read before the transaction with what decides
+    the path, in one query: ``seen_alarm`` (an alarm already stored under this id, or None), ``ticket_states``
+    (0: the circuit has an open ticket, 1: only resolved or closed ones, None: none) and, on PostgreSQL when the
+    alarm will likely open a ticket, ``next_ticket_id`` reserved from the id sequence (its number is then known
+    before its one INSERT). None for an unknown circuit."""
+    open_states = ", ".join(f"'{state}'" for state in OPEN_STATES)
+    circuit_states = ", ".join(f"'{state}'" for state in _CIRCUIT_STATES)
+    seen = "(SELECT a.id FROM tickets_alarm a WHERE a.alarm_id = %s)"
+    states = (f"(SELECT min(CASE WHEN t.state IN ({open_states}) THEN 0 ELSE 1 END) FROM tickets_faultticket t "
+              f"WHERE t.circuit_ref = \"tickets_circuit\".\"circuit_id\" AND t.state IN ({circuit_states}))")
+    qs = (
+        Circuit.objects.select_related("customer", "maintenance_vendor").filter(circuit_id=data.circuit_id)
+        .annotate(seen_alarm=RawSQL(seen, (data.alarm_id,), output_field=IntegerField()),
+                  ticket_states=RawSQL(states, (), output_field=IntegerField()))
+    )
+    if connection.vendor == "postgresql":
+        qs = qs.annotate(next_ticket_id=RawSQL(
+            f"CASE WHEN {seen} IS NULL AND coalesce({states}, 1) = 1 "
+            "THEN nextval(pg_get_serial_sequence('tickets_faultticket', 'id')) END",
+            (data.alarm_id,), output_field=IntegerField()))
+    return qs.first()
+
+
 def _circuit_ticket(circuit_ref: str) -> FaultTicket | None:
     """The circuit's open ticket, else its latest resolved or closed one (the one a new ticket recurs), locked;
     one query. The open ticket comes with what the answer shows."""
@@ -335,18 +360,16 @@ def _circuit_ticket(circuit_ref: str) -> FaultTicket | None:
 
 
 _CIRCUIT_STATES = [*OPEN_STATES, TicketState.RESOLVED, TicketState.CLOSED]
-_NEXT_TICKET_ID = RawSQL("nextval(pg_get_serial_sequence('tickets_faultticket', 'id'))", (), output_field=IntegerField())
 
 
-def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
-    found = _circuit_ticket(data.circuit_id)
+def _ingest_new(data: AlarmIn, circuit: Circuit | None, *, via: str) -> IngestResult:
+    """``circuit``: from ``_circuit_of``. A circuit that had no ticket a moment ago has nothing to lock; a ticket
+    opened on it since meets this one at ``ticket_one_open_per_circuit`` (the caller reads it back)."""
+    found = None
+    if circuit is None or circuit.ticket_states is not None:
+        found = _circuit_ticket(data.circuit_id)
     if found is not None and found.state in OPEN_STATES:
         return _correlate(found, data, via=via)
-    circuits = Circuit.objects.select_related("customer", "maintenance_vendor").filter(circuit_id=data.circuit_id)
-    if connection.vendor == "postgresql":
-        # The new ticket's id, reserved with the circuit: its number is known before its one INSERT.
-        circuits = circuits.annotate(next_ticket_id=_NEXT_TICKET_ID)
-    circuit = circuits.first()
     customer = circuit.customer if circuit else None
     new = _new_ticket(
         title=data.title, occurred_at=data.raised_at, category=data.category, severity=data.severity,
@@ -387,7 +410,13 @@ def _ingest_new(data: AlarmIn, *, via: str) -> IngestResult:
 
 
 def _store_alarm(data: AlarmIn, ticket: FaultTicket, *, circuit_id, correlated: bool, via: str) -> Alarm:
-    return Alarm.objects.create(
+    alarm = _alarm_row(data, ticket, circuit_id=circuit_id, correlated=correlated, via=via)
+    alarm.save(force_insert=True)
+    return alarm
+
+
+def _alarm_row(data: AlarmIn, ticket: FaultTicket, *, circuit_id, correlated: bool, via: str) -> Alarm:
+    return Alarm(
         alarm_id=data.alarm_id, ticket=ticket, source=data.source or via, category=data.category,
         severity=data.severity, outage=data.outage, circuit_ref=data.circuit_id, circuit_id=circuit_id,
         title=data.title[:300], raised_at=data.raised_at, correlated=correlated, payload=data.payload,
@@ -423,8 +452,9 @@ def _dispatched(ticket: FaultTicket, plan: NewDispatch, *, via: str) -> None:
 
 
 def _correlate(ticket: FaultTicket, data: AlarmIn, *, via: str) -> IngestResult:
-    """The circuit's open ticket (locked) absorbs the alarm: the alarm, one narrow ``UPDATE``, one event."""
-    alarm = _store_alarm(data, ticket, circuit_id=ticket.circuit_id, correlated=True, via=via)
+    """The circuit's open ticket (locked) absorbs the alarm: the alarm, an ``UPDATE`` of the changed columns and
+    the event, in one statement on PostgreSQL."""
+    alarm = _alarm_row(data, ticket, circuit_id=ticket.circuit_id, correlated=True, via=via)
     refailed = _absorb(ticket, alarm, via=via)
     if data.dial_test:
         DialTest.objects.create(ticket=ticket, result=data.dial_test["result"],
@@ -437,7 +467,8 @@ def _correlate(ticket: FaultTicket, data: AlarmIn, *, via: str) -> IngestResult:
 
 
 def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> bool:
-    """Correlation: the open ticket takes the alarm; a worse outage or severity raises the ticket's.
+    """Correlation: the open ticket takes the alarm (not yet written); a worse outage or severity raises the
+    ticket's.
 
     R-RESTORE-FIRST: a new alarm on a *restored* ticket's circuit means the temporary restore failed: the
     ticket is refailed (returns True)."""
@@ -460,9 +491,14 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> bool:
         if ticket.state in ACTIVE_FAULT_STATES:
             ticket.restore_proposed_at = None
             changed.append("restore_proposed_at")
+    event = event_row(ticket, kind=EventKind.ALARM_ABSORBED, via=via, note=alarm.alarm_id, at=timezone.now(),
+                      data={"alarm_id": alarm.alarm_id, "outage": alarm.outage, "severity": alarm.severity})
+    if ticket.state != TicketState.RESTORED and connection.vendor == "postgresql":
+        _write_absorbed(ticket, changed, alarm, event)
+        return False
+    alarm.save(force_insert=True)
     save_ticket(ticket, *(changed or ["version"]))  # the changed columns only
-    record_event(ticket, kind=EventKind.ALARM_ABSORBED, via=via, note=alarm.alarm_id,
-                 data={"alarm_id": alarm.alarm_id, "outage": alarm.outage, "severity": alarm.severity})
+    event.save(force_insert=True)
     if ticket.state != TicketState.RESTORED:
         return False
     from .transitions import refail_locked
@@ -471,6 +507,37 @@ def _absorb(ticket: FaultTicket, alarm: Alarm, *, via: str) -> bool:
                   reason=f"R-RESTORE-FIRST: new alarm {alarm.alarm_id} on circuit {alarm.circuit_ref} "
                          f"after the restore ({alarm.title[:200]})")
     return True
+
+
+def _insert_sql(obj) -> tuple[str, list]:
+    """``INSERT … RETURNING id`` of a new row, with Django's values for it (defaults, ``auto_now_add``, JSON)."""
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return (f"INSERT INTO {connection.ops.quote_name(obj._meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id", params)
+
+
+def _write_absorbed(ticket: FaultTicket, changed: list[str], alarm: Alarm, event: TicketEvent) -> None:
+    """The alarm, the ticket's changed columns (and its version, ``save_ticket``) and the event, in one statement
+    (PostgreSQL's data-modifying ``WITH``); the ticket row is locked by this transaction."""
+    ticket.version += 1
+    ticket.updated_at = timezone.now()
+    fields = [FaultTicket._meta.get_field(name) for name in ("version", "updated_at", *changed)]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    alarm_sql, alarm_params = _insert_sql(alarm)
+    event_sql, event_params = _insert_sql(event)
+    sql = (f"WITH alarm AS ({alarm_sql}), ticket AS (UPDATE tickets_faultticket SET {assignments} "
+           f"WHERE id = %s AND state = %s RETURNING id) {event_sql}, (SELECT id FROM alarm), (SELECT id FROM ticket)")
+    params = [*alarm_params, *[f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields],
+              ticket.pk, ticket.state, *event_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk, alarm.pk, updated = cursor.fetchone()
+    if updated is None:  # as ``ConcurrentTransitionMixin`` refuses a save whose state changed under it
+        raise Conflict(f"ticket {ticket.number} changed under the alarm {alarm.alarm_id}", code="alarm_retry")
+    event._state.adding = alarm._state.adding = False
+    event._state.db = alarm._state.db = connection.alias
 
 
 @transaction.atomic
