@@ -42,7 +42,9 @@ from .serializers import (
     TicketOut,
     TicketSummaryOut,
     TransitionIn,
+    alarm_answer,
     raw_payload,
+    ticket_summary_answer,
 )
 
 BAD_INPUT = OpenApiResponse(ErrorResponse400Serializer, description="Invalid body: every wrong field is named.")
@@ -133,9 +135,9 @@ class AlarmCollection(ApiView):
             alarm=services.AlarmIn(**data, source=source, payload=payload), via=via
         )
         body = {
-            "alarm": AlarmOut(result.alarm).data,
             # Built from what the transaction wrote or read (the ticket, its customer, lead room and clocks).
-            "ticket": TicketSummaryOut(result.ticket, context={"request": request}).data,
+            "alarm": alarm_answer(result.alarm),
+            "ticket": ticket_summary_answer(result.ticket, request),
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,
