@@ -258,8 +258,8 @@ def ingest_alarm(*, alarm: AlarmIn, via: str = "") -> IngestResult:
     at once (R-DISPATCH-*). Concurrent calls meet at the unique constraints and re-read the winner.
 
     The result's ticket carries what the answer shows (customer, lead room, ``clock_deadlines``), from what the
-    transaction wrote or read: a new alarm of a matched customer is 13 queries (14 on a non-PostgreSQL database),
-    a correlated one 5, a duplicate 1 (docs/performance.md).
+    transaction wrote or read. The whole API request of a new alarm of a matched customer is 14 queries, a
+    correlated one 6, a duplicate 3 (``tests/bench/test_budgets.py``, docs/performance.md).
     """
     validate_alarm(alarm)
     for attempt in range(5):
