@@ -1,12 +1,13 @@
 """What the ticket services tell people, composed in zh-Hans and English, sent through staff.notify."""
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from staff import notify
 from staff.choices import Role
-from staff.models import User
+from staff.models import RoomMembership, User
+from staff.notify import Message
 from staff.notify.api import in_both_languages
 
 
@@ -66,14 +67,18 @@ def _external(ticket, subject, body, subject_en, body_en) -> tuple[str, str, str
     return tuple(outside_text(ticket, t) for t in (subject, body, subject_en, body_en))
 
 
-def _send(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None):
+def _message(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None) -> Message:
     subject, subject_en = in_both_languages(subject_fn)
     body, body_en = in_both_languages(body_fn)
-    return notify.send(
+    return Message(
         kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en,
-        recipients=recipients, link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
+        recipients=tuple(recipients), link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
         external=_external(ticket, subject, body, subject_en, body_en),
     )
+
+
+def _send(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None):
+    return notify.send_many([_message(ticket, kind, recipients, subject_fn, body_fn, webhooks=webhooks, sms=sms)])[0]
 
 
 def _head(ticket) -> str:
@@ -89,8 +94,13 @@ def notify_dispatch(ticket, *, rooms, duty_engineer=None, extra=()):
         recipients.append(duty_engineer)
     seen = {u.pk for u in recipients}
     recipients += [u for u in extra if u.pk not in seen]
+    return notify.send_many([dispatch_message(ticket, recipients)])[0]
+
+
+def dispatch_message(ticket, recipients) -> Message:
+    """The dispatch notification (R-DISPATCH-IMP / R-DISPATCH-NORM) to ``recipients``, not yet written."""
     kind = "dispatch_important" if ticket.important else "dispatch"
-    return _send(
+    return _message(
         ticket, kind, recipients,
         lambda: _("派单：%(head)s") % {"head": _head(ticket)},
         lambda: _("%(title)s。主导室：%(lead)s。请按职责处理。") % {
@@ -137,18 +147,34 @@ def notify_arrival_breach(ticket, *, missing: list):
 
 def notify_broadcast(ticket, broadcast):
     """R-BCAST: involved rooms, managers and subscribed channels."""
+    return notify.send_many([broadcast_message(ticket, broadcast, involved_people(ticket) + managers())])[0]
+
+
+def broadcast_message(ticket, broadcast, recipients) -> Message:
+    """R-BCAST: the broadcast's notification to ``recipients`` (involved rooms and managers) and the subscribed
+    channels, not yet written; R-CONF: channels outside the centre get the text without the customer."""
     subject, subject_en = in_both_languages(
         lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq}
     )
-    return notify.send(
-        kind="broadcast",
-        subject=subject,
-        subject_en=subject_en,
-        body=broadcast.body, body_en=broadcast.body_en,
-        recipients=involved_people(ticket) + managers(), link=_link(ticket), ticket_number=ticket.number,
-        webhooks=True, sms=False,
-        external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),  # R-CONF
+    return Message(
+        kind="broadcast", subject=subject, subject_en=subject_en, body=broadcast.body, body_en=broadcast.body_en,
+        recipients=tuple(recipients), link=_link(ticket), ticket_number=ticket.number, webhooks=True, sms=False,
+        external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),
     )
+
+
+def people_of_dispatch(room_ids, *, vendor_id=None) -> tuple[list[User], list[User]]:
+    """In one query, for an important customer's dispatch and its broadcast #1: (the people of the rooms and of
+    the vendor — R-DISPATCH-IMP, R-ESC-1 standby —, the managers — R-BCAST)."""
+    in_rooms = Exists(RoomMembership.objects.filter(user=OuterRef("pk"), room_id__in=list(room_ids)))
+    manager = Exists(User.groups.through.objects.filter(
+        user=OuterRef("pk"), group__name__in=[Role.SUPPORT_MANAGER, Role.CENTRE_LEADER]))
+    wanted = Q(in_rooms=True) | Q(manager=True)
+    if vendor_id is not None:
+        wanted |= Q(vendor_id=vendor_id)
+    people = list(User.objects.filter(is_active=True).annotate(in_rooms=in_rooms, manager=manager).filter(wanted))
+    concerned = [u for u in people if u.in_rooms or (vendor_id is not None and u.vendor_id == vendor_id)]
+    return concerned, [u for u in people if u.manager]
 
 
 def notify_restore_proposed(ticket):

@@ -368,6 +368,43 @@ class TicketSummaryOut(ReadOnlyModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
+_TIME = serializers.DateTimeField()
+
+
+def _time(value):
+    return None if value is None else _TIME.to_representation(value)
+
+
+def alarm_answer(alarm: Alarm) -> dict:
+    """``AlarmOut(alarm).data``, built without a serializer's fields per request (the ingest answer is a hot path;
+    tests/api/test_alarm_answer.py checks they agree)."""
+    return {
+        "alarm_id": alarm.alarm_id, "ticket": alarm.ticket_id, "source": alarm.source, "category": str(alarm.category),
+        "severity": str(alarm.severity), "outage": str(alarm.outage), "circuit_id": alarm.circuit_ref,
+        "title": alarm.title, "raised_at": _time(alarm.raised_at), "received_at": _time(alarm.received_at),
+        "cleared_at": _time(alarm.cleared_at), "correlated": alarm.correlated,
+    }
+
+
+def ticket_summary_answer(ticket: FaultTicket, request=None) -> dict:
+    """``TicketSummaryOut(ticket).data`` (``ticket.clock_deadlines`` set), built the same way as
+    ``alarm_answer``."""
+    customer = ticket.customer
+    path = f"/api/v1/tickets/{ticket.pk}/"
+    return {
+        "id": ticket.pk, "number": ticket.number, "state": str(ticket.state), "version": ticket.version,
+        "customer": None if customer is None else {"code": customer.code, "name": customer.name,
+                                                   "tier": customer.tier},
+        "circuit_id": ticket.circuit_ref, "needs_triage": ticket.needs_triage,
+        "lead_room": ticket.lead_room.code if ticket.lead_room_id else None,
+        "occurred_at": _time(ticket.occurred_at), "dispatched_at": _time(ticket.dispatched_at),
+        "deadlines": [{"kind": str(d.kind), "round": d.round, "due_at": _time(d.due_at), "met_at": _time(d.met_at),
+                       "breached_at": _time(d.breached_at), "cancelled_at": _time(d.cancelled_at)}
+                      for d in ticket.clock_deadlines],
+        "url": request.build_absolute_uri(path) if request is not None else path,
+    }
+
+
 class AlarmResult(serializers.Serializer):
     alarm = AlarmOut()
     ticket = TicketSummaryOut()

@@ -42,7 +42,9 @@ from .serializers import (
     TicketOut,
     TicketSummaryOut,
     TransitionIn,
+    alarm_answer,
     raw_payload,
+    ticket_summary_answer,
 )
 
 BAD_INPUT = OpenApiResponse(ErrorResponse400Serializer, description="Invalid body: every wrong field is named.")
@@ -133,8 +135,9 @@ class AlarmCollection(ApiView):
             alarm=services.AlarmIn(**data, source=source, payload=payload), via=via
         )
         body = {
-            "alarm": AlarmOut(result.alarm).data,
-            "ticket": ticket_summary_body(result.ticket.pk, request),
+            # Built from what the transaction wrote or read (the ticket, its customer, lead room and clocks).
+            "alarm": alarm_answer(result.alarm),
+            "ticket": ticket_summary_answer(result.ticket, request),
             "created": result.created,
             "duplicate": result.duplicate,
             "correlated": result.correlated,

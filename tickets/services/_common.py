@@ -9,7 +9,7 @@ from supportdesk.core.services import record_event as _record_event
 
 from ..models import FaultTicket, TicketEvent
 
-__all__ = ["actor_label", "check_version", "lock_ticket", "record_event", "save_ticket"]
+__all__ = ["actor_label", "check_version", "event_row", "lock_ticket", "record_event", "save_ticket"]
 
 
 def lock_ticket(ticket_id: int, *, expected_version: int | None = None) -> FaultTicket:
@@ -51,3 +51,20 @@ def record_event(
 ) -> TicketEvent:
     return _record_event(TicketEvent, ticket=ticket, kind=kind, by=by, via=via, from_state=from_state,
                          to_state=to_state, note=note, data=data, at=at)
+
+
+def event_row(
+    ticket: FaultTicket,
+    *,
+    kind: str,
+    by: User | None = None,
+    via: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict | None = None,
+    at: datetime,
+) -> TicketEvent:
+    """``record_event``'s row, not yet written: for a path that inserts its events in one ``bulk_create``."""
+    return TicketEvent(ticket=ticket, kind=kind, at=at, actor=by, actor_label=actor_label(by, via),
+                       from_state=from_state, to_state=to_state, note=note, data=data or {})

@@ -27,23 +27,28 @@ def _people(users) -> str:
 
 
 def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_at: datetime | None,
-            kind: str, language: str, operator_text: str = "", internal: bool = True) -> str:
+            kind: str, language: str, operator_text: str = "", internal: bool = True,
+            involvements: list | None = None) -> str:
     """The text of one broadcast in ``language``.
 
     R-BCAST (b): every involved room **and** the vendor, the lead room marked, who is on site; (c) the
     operator's own text on a manual broadcast; (d) every template is checked for doubled words in both
     languages (tests/rules/test_broadcast_wording.py). R-CONF: with ``internal=False`` (a channel outside the
     centre) the customer's name and circuit are left out: ticket number, tier, state and progress only.
+
+    ``involvements`` (with their rooms) of a ticket opened in this transaction: it has no progress note and no
+    arrival yet, so nothing is read.
     """
     with translation.override(language):
-        involvements = list(ticket.involvements.select_related("room"))
-        notes, vendor_note = {}, None
-        for note in ProgressNote.objects.filter(ticket=ticket).select_related("room", "author").order_by("at"):
-            if note.room_id:
-                notes[note.room_id] = note
-            elif note.author is not None and ticket.vendor_id and note.author.vendor_id == ticket.vendor_id:
-                vendor_note = note
-        arrivals = list(ticket.arrivals.filter(round=ticket.round).select_related("user"))
+        notes, vendor_note, arrivals = {}, None, []
+        if involvements is None:
+            involvements = list(ticket.involvements.select_related("room"))
+            for note in ProgressNote.objects.filter(ticket=ticket).select_related("room", "author").order_by("at"):
+                if note.room_id:
+                    notes[note.room_id] = note
+                elif note.author is not None and ticket.vendor_id and note.author.vendor_id == ticket.vendor_id:
+                    vendor_note = note
+            arrivals = list(ticket.arrivals.filter(round=ticket.round).select_related("user"))
         on_site_by_room: dict[int, list] = {}
         for a in arrivals:
             if a.room_id:
@@ -104,6 +109,20 @@ def compose(ticket: FaultTicket, *, at: datetime, since: datetime | None, next_a
         if next_at is not None and kind != BroadcastKind.FINAL:
             lines.append(_("下次发布时间：%(at)s。") % {"at": timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M")})
         return "\n".join(lines)
+
+
+def first_of_new_ticket(ticket: FaultTicket, *, kind: str, at: datetime, by: User | None,
+                        involvements: list) -> Broadcast:
+    """Broadcast #1 of a ticket opened in this transaction (R-BCAST (a) at an important customer's dispatch),
+    composed from memory and not yet written: the caller inserts it, its event and its customer-update deadline
+    (R-CUST-UPDATE) with the ticket's other rows."""
+    involvements = sorted(involvements, key=lambda inv: inv.room_id)  # as ``ticket.involvements`` orders them
+    return Broadcast(
+        ticket=ticket, seq=1, kind=kind, at=at, missed_slots=0, published_by=by,
+        body=compose(ticket, at=at, since=None, next_at=None, kind=kind, language="zh-hans",
+                     involvements=involvements),
+        body_en=compose(ticket, at=at, since=None, next_at=None, kind=kind, language="en", involvements=involvements),
+    )
 
 
 def publish(

@@ -17,6 +17,11 @@ DEFAULT_IMPORTANT_ARRIVAL = timedelta(hours=2)
 
 def create_clock_deadlines(ticket: FaultTicket, *, start: datetime, skip=()) -> list[Deadline]:
     """R-ESC-1 / R-ESC-3 (joint handling) and R-ESC-2 (arrival) from ``start`` (the occurrence)."""
+    return Deadline.objects.bulk_create(clock_deadline_rows(ticket, start=start, skip=skip))
+
+
+def clock_deadline_rows(ticket: FaultTicket, *, start: datetime, skip=()) -> list[Deadline]:
+    """``create_clock_deadlines``' rows, not yet written."""
     rows = []
     if DeadlineKind.JOINT_HANDLING not in skip:
         rows.append(Deadline(
@@ -26,7 +31,7 @@ def create_clock_deadlines(ticket: FaultTicket, *, start: datetime, skip=()) -> 
     arrival_after = ticket.policy_duration("arrival_after")
     if DeadlineKind.ARRIVAL not in skip and ticket.policy.get("important") and arrival_after is not None:
         rows.append(Deadline(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=ticket.round, due_at=start + arrival_after))
-    return Deadline.objects.bulk_create(rows)
+    return rows
 
 
 def important_arrival_after() -> timedelta:
@@ -102,6 +107,16 @@ def schedule_customer_update(ticket: FaultTicket, *, after: datetime, sequence: 
     row, _ = Deadline.objects.get_or_create(ticket=ticket, kind=DeadlineKind.CUSTOMER_UPDATE, round=ticket.round,
                                             sequence=sequence, defaults={"due_at": after + within})
     return row
+
+
+def customer_update_row(ticket: FaultTicket, *, after: datetime, sequence: int) -> Deadline | None:
+    """``schedule_customer_update``'s row (R-CUST-UPDATE) for a ticket opened in this transaction, not yet
+    written (it has no such row yet)."""
+    if not ticket.important:
+        return None
+    within = ticket.policy_duration("customer_update_within") or timedelta(minutes=30)
+    return Deadline(ticket=ticket, kind=DeadlineKind.CUSTOMER_UPDATE, round=ticket.round, sequence=sequence,
+                    due_at=after + within)
 
 
 def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadline:

@@ -7,6 +7,7 @@ the same transaction: the outbox); only the broker hand-off waits for ``transact
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -39,7 +40,7 @@ from ..models import Deadline, Escalation, FaultTicket, PhoneNotification, Progr
 from ..permissions import ensure_can
 from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
-from ._common import check_version, lock_ticket, record_event, save_ticket
+from ._common import check_version, event_row, lock_ticket, record_event, save_ticket
 from .routing import related_professional_rooms
 
 REASON_MAX = 300  # FaultTicket.joint_reason / Escalation.reason
@@ -194,15 +195,103 @@ def dispatch_locked(ticket: FaultTicket, *, by: User | None, via: str = "", expe
         return ticket
     late = joint.filter(met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now).first()
     if late is not None:
-        # R-ESC-1: an alarm ingested after its deadline already passed escalates at once, saying so.
-        delay = now - late.due_at
-        late.breached_at = now
-        late.save(update_fields=["breached_at"])
-        minutes = int(delay.total_seconds() // 60)
-        _start_joint_locked(ticket, by=by, via=via, at=now, rule=rule,
-                            reason=f"{rule}: late ingestion, the deadline passed {minutes} min before it arrived",
-                            data={"late_ingestion": True, "delay_seconds": int(delay.total_seconds())})
+        escalate_late_ingestion(ticket, late, by=by, via=via, at=now)
     return ticket
+
+
+def escalate_late_ingestion(ticket: FaultTicket, late: Deadline, *, by: User | None, via: str, at: datetime) -> None:
+    """R-ESC-1 / R-ESC-3: an alarm ingested after its joint-handling deadline already passed escalates at once,
+    saying so; ``late`` is that clock's row."""
+    rule = "R-ESC-1" if ticket.important else "R-ESC-3"
+    delay = at - late.due_at
+    late.breached_at = at
+    late.save(update_fields=["breached_at"])
+    minutes = int(delay.total_seconds() // 60)
+    _start_joint_locked(ticket, by=by, via=via, at=at, rule=rule,
+                        reason=f"{rule}: late ingestion, the deadline passed {minutes} min before it arrived",
+                        data={"late_ingestion": True, "delay_seconds": int(delay.total_seconds())})
+
+
+@dataclass
+class NewDispatch:
+    """The rows of a new ticket's dispatch, built in memory (``dispatch_new``) for the caller to insert."""
+
+    events: list = field(default_factory=list)  # TicketEvent rows, in order
+    rooms: list = field(default_factory=list)  # TicketRoom rows (the lead room's included)
+    phones: list = field(default_factory=list)  # PhoneNotification rows
+    deadlines: list = field(default_factory=list)  # R-CUST-UPDATE after broadcast #1
+    broadcast: object = None  # broadcast #1 (R-BCAST (a)), or None
+    notified_rooms: list = field(default_factory=list)
+    duty_engineer: User | None = None
+    extra_people: list = field(default_factory=list)  # R-DISPATCH-NORM with nobody on duty
+    saves: int = 0  # the version bumps the stepwise dispatch would have made
+
+
+def can_dispatch_new(ticket: FaultTicket) -> bool:
+    """The guard of ``dispatch`` (django-fsm's source state and conditions) on a ticket not yet saved."""
+    return ticket.customer_id is not None and not ticket.needs_triage and ticket.lead_room_id is not None \
+        and can_proceed(ticket.dispatch)
+
+
+def dispatch_new(ticket: FaultTicket, *, lead: TicketRoom, by: User | None, via: str, at: datetime) -> NewDispatch:
+    """``dispatch`` of a ticket opened in this very transaction and not yet written (ingestion, docs/rules.md
+    §3.2): django-fsm applies the transition in memory, so the ticket is inserted once, already dispatched, and
+    every other row is built here for one insert per table. ``lead`` is the lead room's row (R-LEAD).
+
+    R-DISPATCH-IMP: the lead room, every related professional room and the support room involved and told now,
+    each on the phone checklist; R-ESC-1: the circuit's maintaining vendor stands by; R-BCAST (a): broadcast #1
+    (composed from memory: a new ticket has no progress note or arrival) and its R-CUST-UPDATE deadline.
+    R-DISPATCH-NORM: the lead room, and the support room's duty engineer (or, with nobody on duty, the whole support
+    room and its manager, and the ticket says "no duty engineer"). The notifications are the caller's
+    (``notify.dispatch_message`` / ``broadcast_message``), written with ``send_many``.
+    """
+    plan = NewDispatch()
+    ticket.dispatch(at=at)  # django-fsm: NEW → DISPATCHED, or TransitionNotAllowed
+    plan.saves += 1
+    plan.events.append(event_row(ticket, kind=Transition.DISPATCH, by=by, via=via, from_state=TicketState.NEW,
+                                 to_state=ticket.state, at=at))
+    if ticket.vendor_id is None and ticket.circuit_id is not None and ticket.circuit.maintenance_vendor_id:
+        vendor = ticket.circuit.maintenance_vendor
+        ticket.vendor = vendor
+        plan.saves += 1
+        plan.events.append(event_row(ticket, kind=EventKind.VENDOR_ASSIGNED, by=by, via=via, at=at, note=vendor.name,
+                                     data={"vendor": vendor.pk, "from": "circuit", "rule": "R-ESC-1"}))
+    lead_room = ticket.lead_room
+    lead.notified_at = at
+    plan.rooms.append(lead)
+    plan.notified_rooms = [lead_room]
+    if ticket.important:
+        related = _related_rooms(ticket)
+        plan.notified_rooms += related
+        plan.rooms += [TicketRoom(ticket=ticket, room=room, role=_role(room), notified_at=at) for room in related]
+        plan.phones = [PhoneNotification(ticket=ticket, room=room, callee_phone=room.phone)
+                       for room in plan.notified_rooms]
+        plan.events.append(event_row(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=at,
+                                     note="R-DISPATCH-IMP",
+                                     data={"rooms": [r.code for r in plan.notified_rooms], "phone": True}))
+        if ticket.vendor_id:
+            plan.events.append(event_row(ticket, kind=EventKind.VENDOR_STANDBY, by=by, via=via, at=at,
+                                         note=ticket.vendor.name, data={"rule": "R-ESC-1", "vendor": ticket.vendor_id}))
+        if ticket.policy.get("broadcast_at_dispatch", True):
+            plan.broadcast = broadcasts.first_of_new_ticket(ticket, kind=BroadcastKind.DISPATCH, at=at, by=by,
+                                                            involvements=plan.rooms)
+            plan.events.append(event_row(ticket, kind=EventKind.BROADCAST, by=by, via=via, at=at, note="#1",
+                                         data={"seq": 1, "kind": BroadcastKind.DISPATCH, "missed_slots": 0}))
+            update = deadlines.customer_update_row(ticket, after=at, sequence=1)
+            if update is not None:
+                plan.deadlines.append(update)
+    else:
+        plan.duty_engineer = duty = duty_engineer(RoomCode.SERVICE_SUPPORT, at)
+        data = {"rooms": [lead_room.code], "duty_engineer": duty.get_username() if duty else None}
+        if duty is None:
+            plan.extra_people = notify.support_room_and_manager()
+            ticket.no_duty_engineer = True
+            plan.saves += 1
+            data["no_duty_engineer"] = True
+            data["told"] = sorted(u.get_username() for u in plan.extra_people)
+        plan.events.append(event_row(ticket, kind=EventKind.ROOM_NOTIFIED, by=by, via=via, at=at,
+                                     note="R-DISPATCH-NORM", data=data))
+    return plan
 
 
 def _vendor_of_circuit(ticket: FaultTicket, *, by: User | None, via: str, at: datetime) -> None:
