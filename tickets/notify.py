@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from staff import notify
 from staff.choices import Role
-from staff.models import User
+from staff.models import RoomMembership, User
 from staff.notify.api import in_both_languages
 
 
@@ -112,12 +112,13 @@ def notify_vendor_standby(ticket, *, vendor):
 
 def notify_joint_started(ticket, *, rule: str, reason: str):
     """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: every involved room and the managers."""
-    return _send(
-        ticket, "escalation", involved_people(ticket) + managers(),
-        lambda: _("启动联合处理：%(head)s") % {"head": _head(ticket)},
-        lambda: _("%(rule)s：%(reason)s") % {"rule": rule, "reason": reason},
-        webhooks=True,
-    )
+    return _send(ticket, "escalation", involved_people(ticket) + managers(), *_joint_texts(ticket, rule, reason),
+                 webhooks=True)
+
+
+def _joint_texts(ticket, rule: str, reason: str):
+    return (lambda: _("启动联合处理：%(head)s") % {"head": _head(ticket)},
+            lambda: _("%(rule)s：%(reason)s") % {"rule": rule, "reason": reason})
 
 
 def notify_arrival_breach(ticket, *, missing: list):
@@ -137,9 +138,7 @@ def notify_arrival_breach(ticket, *, missing: list):
 
 def notify_broadcast(ticket, broadcast):
     """R-BCAST: involved rooms, managers and subscribed channels."""
-    subject, subject_en = in_both_languages(
-        lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq}
-    )
+    subject, subject_en = _broadcast_subjects(ticket, broadcast)
     return notify.send(
         kind="broadcast",
         subject=subject,
@@ -172,4 +171,66 @@ def notify_explanation_reviewed(ticket, explanation):
         ticket, "explanation_reviewed", [explanation.drafted_by],
         lambda: _("故障解释已审核：%(head)s") % {"head": _head(ticket)},
         lambda: f"{explanation.get_state_display()} {explanation.review_note}",
+    )
+
+
+def _broadcast_subjects(ticket, broadcast) -> tuple[str, str]:
+    return in_both_languages(
+        lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq})
+
+
+# --------------------------------------------------------------------------- many tickets at once (the sweep)
+def involved_people_of_many(tickets, involvements: dict[int, list]) -> dict[int, list[User]]:
+    """``involved_people`` of each ticket of a batch in two queries (room members, vendor people);
+    ``involvements`` are the tickets' ``TicketRoom`` rows, already read."""
+    rooms: dict[int, set[int]] = {}
+    for ticket in tickets:
+        ids = {i.room_id for i in involvements.get(ticket.pk, ())}
+        if ticket.lead_room_id:
+            ids.add(ticket.lead_room_id)
+        rooms[ticket.pk] = ids
+    members: dict[int, list[User]] = {}
+    all_rooms = set().union(*rooms.values()) if rooms else set()
+    if all_rooms:
+        for m in RoomMembership.objects.filter(room_id__in=all_rooms, user__is_active=True).select_related("user"):
+            members.setdefault(m.room_id, []).append(m.user)
+    vendors: dict[int, list[User]] = {}
+    vendor_ids = {t.vendor_id for t in tickets if t.vendor_id}
+    if vendor_ids:
+        for user in User.objects.filter(is_active=True, vendor_id__in=vendor_ids):
+            vendors.setdefault(user.vendor_id, []).append(user)
+    people = {}
+    for ticket in tickets:
+        seen, users = set(), []
+        for room_id in sorted(rooms[ticket.pk]):
+            for user in members.get(room_id, ()):
+                if user.pk not in seen:
+                    seen.add(user.pk)
+                    users.append(user)
+        people[ticket.pk] = users + vendors.get(ticket.vendor_id, [])
+    return people
+
+
+def _message(ticket, kind, recipients, subject_fn, body_fn, *, webhooks=False, sms=None) -> notify.Message:
+    subject, subject_en = in_both_languages(subject_fn)
+    body, body_en = in_both_languages(body_fn)
+    return notify.Message(
+        kind=kind, subject=subject, subject_en=subject_en, body=body, body_en=body_en, recipients=tuple(recipients),
+        link=_link(ticket), ticket_number=ticket.number, webhooks=webhooks, sms=sms,
+        external=_external(ticket, subject, body, subject_en, body_en),
+    )
+
+
+def joint_started_message(ticket, *, rule: str, reason: str, recipients) -> notify.Message:
+    """``notify_joint_started`` as a message for ``notify.send_many`` (R-ESC-1 / R-ESC-3)."""
+    return _message(ticket, "escalation", recipients, *_joint_texts(ticket, rule, reason), webhooks=True)
+
+
+def broadcast_message(ticket, broadcast, *, recipients) -> notify.Message:
+    """``notify_broadcast`` as a message for ``notify.send_many`` (R-BCAST, R-CONF)."""
+    subject, subject_en = _broadcast_subjects(ticket, broadcast)
+    return notify.Message(
+        kind="broadcast", subject=subject, subject_en=subject_en, body=broadcast.body, body_en=broadcast.body_en,
+        recipients=tuple(recipients), link=_link(ticket), ticket_number=ticket.number, webhooks=True, sms=False,
+        external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),
     )

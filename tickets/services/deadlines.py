@@ -110,3 +110,19 @@ def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadlin
     return Deadline.objects.create(
         ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=(last or 0) + 1, due_at=due_at
     )
+
+
+def customer_update_row(ticket: FaultTicket, *, after: datetime, sequence: int) -> Deadline | None:
+    """``schedule_customer_update``'s row, unsaved (R-CUST-UPDATE): the sweep inserts a batch's rows at once,
+    ignoring the ones that exist (``deadline_unique_slot``)."""
+    if not ticket.important:
+        return None
+    within = ticket.policy_duration("customer_update_within") or timedelta(minutes=30)
+    return Deadline(ticket=ticket, kind=DeadlineKind.CUSTOMER_UPDATE, round=ticket.round, sequence=sequence,
+                    due_at=after + within)
+
+
+def last_broadcast_slots(ticket_ids) -> dict[int, int]:
+    """The highest broadcast slot number of each ticket (R-BCAST: slots are numbered per ticket across rounds)."""
+    return dict(Deadline.objects.filter(ticket_id__in=list(ticket_ids), kind=DeadlineKind.BROADCAST)
+                .order_by().values("ticket_id").annotate(m=Max("sequence")).values_list("ticket_id", "m"))

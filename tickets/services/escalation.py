@@ -17,10 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed
 
 from staff.choices import RoomCode
-from staff.notify.api import enqueue
+from staff.notify.api import enqueue, send_many
 from staff.notify.deliver import take_due_deliveries
+from staff.selectors import rooms_by_code
 from supportdesk.core import hooks
 
 from .. import notify
@@ -33,11 +35,14 @@ from ..choices import (
     InvolvementRole,
     SiteKind,
     TicketState,
+    Transition,
 )
-from ..models import Deadline, Escalation, FaultTicket, SweepRun, TicketRoom
-from . import broadcasts
-from ._common import record_event
-from .transitions import _start_joint_locked
+from ..models import Deadline, Escalation, FaultTicket, SweepRun, TicketEvent, TicketRoom
+from ..signals import ticket_transitioned
+from . import broadcasts, deadlines
+from ._common import actor_label, record_event
+from .routing import related_professional_rooms
+from .transitions import REASON_MAX, _related_rooms, _role, _start_joint_locked
 
 log = logging.getLogger(__name__)
 VIA = "deadline-sweep"
@@ -77,20 +82,31 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
     """Run one sweep: escalate, record breaches, publish broadcasts, re-queue deliveries, then the steps other
     apps registered (``supportdesk.core.hooks.register_sweep_step``), each in its own transaction.
 
+    The due rows are taken ``batch`` at a time, each batch in one transaction opened by one locking query
+    (``lock_batch``); see ``answer_batch``.
+
     ``part=(k, m)``: only the deadlines of tickets whose id is ``k`` modulo ``m`` (``tickets.tasks`` splits a big
     sweep into such shares on the sweep queue, so that every worker process takes one); a share does not
     re-queue deliveries nor run the other apps' steps (share 0, the beat's own sweep, does)."""
     started = timezone.now()
     now = now or started
     summary = SweepSummary()
-    seen: set[int] = set()
-    for _ in range(max_batches):
-        rows = [(d, t) for d, t in due_deadlines(now, batch, part) if d not in seen]
-        if not rows:
-            break
-        for deadline_id, ticket_id in rows:
-            seen.add(deadline_id)
-            _answer(deadline_id, ticket_id, now=now, summary=summary)
+    failed: set[int] = set()
+    # An idle sweep (the usual one) reads the index once and opens no transaction.
+    for _ in range(max_batches if due_deadlines(now, 1, part) else 0):
+        rows: list[Deadline] = []
+        try:
+            with transaction.atomic():
+                rows = lock_batch(now, batch, part, exclude=failed)
+                if rows:
+                    answer_batch(rows, summary=summary, failed=failed)
+        except Exception:
+            # The batch is rolled back as a whole: its rows are answered one by one, each in its own
+            # transaction, so that one bad row cannot hold back the others (it stays due and is retried).
+            log.exception("sweep batch failed; answering its rows one by one")
+            for deadline in rows:
+                if not _answer(deadline.pk, deadline.ticket_id, now=now, summary=summary):
+                    failed.add(deadline.pk)
         if len(rows) < batch:
             break
     if part is None or part[0] == 0:
@@ -106,7 +122,235 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
     return summary
 
 
-def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSummary) -> None:
+def lock_batch(now: datetime, limit: int, part: tuple[int, int] | None = None, *, exclude=()) -> list[Deadline]:
+    """The next due, unanswered rows (oldest first, through ``deadline_due_idx``) with their tickets, both rows
+    locked by this one query (``FOR UPDATE OF`` deadline and ticket ``SKIP LOCKED``): a row another sweep, a share
+    or a person's transition holds is left to it, never waited for (no deadlock, never answered twice). The ticket
+    comes with what the batch needs (customer, lead room, circuit, vendor, on-site lead). Every row of a ticket
+    is one shared ``FaultTicket`` instance."""
+    qs = (
+        Deadline.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+        .select_related("ticket__customer", "ticket__lead_room", "ticket__circuit", "ticket__vendor",
+                        "ticket__site_lead")
+        .filter(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+    )
+    if exclude:
+        qs = qs.exclude(pk__in=list(exclude))
+    if part is not None:
+        qs = qs.annotate(part=Mod("ticket_id", part[1])).filter(part=part[0])
+    rows = list(qs.order_by("due_at", "pk")[:limit])
+    tickets: dict[int, FaultTicket] = {}
+    for row in rows:
+        row.ticket = tickets.setdefault(row.ticket_id, row.ticket)
+    return rows
+
+
+def answer_batch(rows: list[Deadline], *, summary: SweepSummary, failed: set[int]) -> None:
+    """Answer a locked batch of due rows (R-ESC-1/R-ESC-3, R-BCAST, R-CUST-UPDATE set-based; R-ESC-2 row by row).
+
+    Every record carries the moment the batch is handled (``timezone.now()`` per batch, not the sweep's start).
+    A ticket's first joint-handling clock (its ticket in a state ``start_joint`` may leave, per the state
+    machine) or broadcast slot of the batch is answered with the others in a fixed number of queries
+    (``_answer_in_bulk``); the rest (arrival clocks, a second row of the same ticket, a ticket in triage, …) goes
+    through the row-by-row code, each in a savepoint (a failing row is left due and skipped for this sweep)."""
+    now = timezone.now()
+    summary.due += len(rows)
+    joint, slots, updates, rest = [], [], [], []
+    taken: set[int] = set()
+    for row in rows:
+        ticket = row.ticket
+        if row.kind == DeadlineKind.CUSTOMER_UPDATE:
+            updates.append(row)
+        elif ticket.pk in taken:
+            rest.append(row)
+        elif row.kind == DeadlineKind.JOINT_HANDLING and can_proceed(ticket.start_joint, check_conditions=False):
+            joint.append(row)
+            taken.add(ticket.pk)
+        elif row.kind == DeadlineKind.BROADCAST and ticket.state == TicketState.JOINT_HANDLING:
+            slots.append(row)
+            taken.add(ticket.pk)
+        else:
+            rest.append(row)
+    _answer_in_bulk(joint, slots, updates, now=now, summary=summary)
+    for row in rest:
+        try:
+            with transaction.atomic():
+                _answer_locked(row.ticket, row, now=now, summary=summary)
+        except Exception:
+            log.exception("sweep could not answer deadline %s of ticket %s", row.pk, row.ticket_id)
+            failed.add(row.pk)
+
+
+def _answer_locked(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+    if deadline.kind == DeadlineKind.JOINT_HANDLING:
+        _joint_deadline(ticket, deadline, now=now, summary=summary)
+    elif deadline.kind == DeadlineKind.ARRIVAL:
+        _arrival_deadline(ticket, deadline, now=now, summary=summary)
+    elif deadline.kind == DeadlineKind.BROADCAST:
+        _broadcast_deadline(ticket, deadline, now=now, summary=summary)
+    elif deadline.kind == DeadlineKind.CUSTOMER_UPDATE:
+        _customer_update_deadline(ticket, deadline, now=now)
+
+
+def _event(ticket: FaultTicket, *, kind: str, at: datetime, note: str = "", data: dict | None = None,
+           from_state: str = "", to_state: str = "") -> TicketEvent:
+    return TicketEvent(ticket=ticket, kind=kind, at=at, actor=None, actor_label=actor_label(None, VIA),
+                       from_state=from_state, to_state=to_state, note=note, data=data or {})
+
+
+def _joint_reason(ticket: FaultTicket) -> tuple[str, str]:
+    rule = "R-ESC-1" if ticket.policy.get("important") else "R-ESC-3"
+    hours = ticket.policy.get("joint_after", 0) / 3600
+    return rule, f"{rule}: {hours:g} h after the fault, neither restored nor resolved"
+
+
+def _answer_in_bulk(joint: list[Deadline], slots: list[Deadline], updates: list[Deadline], *, now: datetime,
+                    summary: SweepSummary) -> None:
+    """R-ESC-1 / R-ESC-3, R-BCAST and R-CUST-UPDATE for a batch, set-based: a fixed number of queries whatever the
+    batch's size (the breaches, the state changes with ``version`` bumped, the rooms joining, the escalations, the
+    broadcasts with their slot rows, the events, the notifications: one statement each)."""
+    events: list[TicketEvent] = []
+    new_rows: list[Deadline] = []
+    breached, met, cancelled = [], [], []
+
+    # R-CUST-UPDATE: no update recorded in time → breached (a cancelled ticket's row is cancelled).
+    for row in updates:
+        if row.ticket.state == TicketState.CANCELLED:
+            cancelled.append(row.pk)
+            continue
+        breached.append(row.pk)
+        events.append(_event(row.ticket, kind=EventKind.ESCALATION, at=now,
+                             note=f"R-CUST-UPDATE: customer not told since {timezone.localtime(row.due_at):%H:%M}",
+                             data={"rule": "R-CUST-UPDATE", "deadline": row.pk}))
+
+    # R-ESC-1 / R-ESC-3: joint handling, through the state machine's own transition (its allowed sources).
+    started: list[tuple[FaultTicket, str, str]] = []
+    sources: dict[int, str] = {}
+    for row in joint:
+        ticket = row.ticket
+        rule, reason = _joint_reason(ticket)
+        breached.append(row.pk)
+        from_state = sources[ticket.pk] = ticket.state
+        ticket.start_joint(at=now, reason=reason[:REASON_MAX])
+        ticket.version += 1
+        ticket.updated_at = now
+        events.append(_event(ticket, kind=Transition.START_JOINT, at=now, note=reason, data={"rule": rule},
+                             from_state=from_state, to_state=ticket.state))
+        events.append(_event(ticket, kind=EventKind.ESCALATION, at=now, note=reason, data={"rule": rule}))
+        started.append((ticket, rule, reason))
+    tickets = [t for t, _, _ in started]
+    if tickets:
+        FaultTicket.objects.bulk_update(tickets, ["state", "version", "joint_started_at", "joint_reason",
+                                                  "updated_at"])
+        for ticket in tickets:
+            ticket._update_initial_state()  # the row now holds the new state (ConcurrentTransitionMixin)
+        _join_rooms(tickets, at=now)
+        Escalation.objects.bulk_create(
+            [Escalation(ticket=t, kind=EscalationKind.JOINT_HANDLING, round=t.round, rule=rule, at=now, reason=reason)
+             for t, rule, reason in started],
+            ignore_conflicts=True,  # already escalated in this round; the transition itself is what matters
+        )
+        # Another clock of the round not yet due is answered too: met, since joint handling started early.
+        Deadline.objects.filter(ticket_id__in=[t.pk for t in tickets], kind=DeadlineKind.JOINT_HANDLING,
+                                met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True,
+                                due_at__gt=now).update(met_at=now)
+        summary.joint_started += len(tickets)
+
+    # R-BCAST: the first broadcast of each joint handling, and each due hourly slot (missed slots recorded).
+    publications = []
+    last_slot = deadlines.last_broadcast_slots([t.pk for t in tickets]) if tickets else {}
+    for ticket in tickets:
+        next_at = now + ticket.policy_duration("broadcast_every")
+        publications.append(broadcasts.Publication(ticket=ticket, next_at=next_at))
+        new_rows.append(Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round,
+                                 sequence=last_slot.get(ticket.pk, 0) + 1, due_at=next_at))
+    for row in slots:
+        ticket = row.ticket
+        every = ticket.policy_duration("broadcast_every")
+        behind = max(0, int((now - row.due_at) // every))  # whole slots that passed after this one
+        sequence, due_at = row.sequence + behind, row.due_at + every * behind
+        if behind:
+            breached.append(row.pk)
+            new_rows += [Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round,
+                                  sequence=row.sequence + i, due_at=row.due_at + every * i, breached_at=now)
+                         for i in range(1, behind)]
+            new_rows.append(Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round,
+                                     sequence=sequence, due_at=due_at, met_at=now))
+        else:
+            met.append(row.pk)
+        publications.append(broadcasts.Publication(ticket=ticket, next_at=due_at + every, slot=sequence,
+                                                   slot_due_at=due_at, missed_slots=behind))
+        new_rows.append(Deadline(ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round,
+                                 sequence=sequence + 1, due_at=due_at + every))
+        summary.broadcasts += 1
+        summary.missed_slots += behind
+    for ids, field_name in ((breached, "breached_at"), (met, "met_at"), (cancelled, "cancelled_at")):
+        if ids:
+            Deadline.objects.filter(pk__in=ids).update(**{field_name: now})
+    published = []
+    if publications:
+        published_tickets = [p.ticket for p in publications]
+        facts = broadcasts.facts_of_many(published_tickets)
+        published = broadcasts.publish_many(publications, at=now, via=VIA, facts=facts, events=events,
+                                            deadline_rows=new_rows)
+    if new_rows:
+        Deadline.objects.bulk_create(new_rows, ignore_conflicts=True)
+    if events:
+        TicketEvent.objects.bulk_create(events)
+    for ticket in tickets:
+        # Inside the transaction, after the events, as transitions.start_joint sends it.
+        ticket_transitioned.send(sender=FaultTicket, ticket=ticket, transition=str(Transition.START_JOINT),
+                                 source=sources[ticket.pk],
+                                 target=ticket.state, by=None)
+    if published:
+        people = notify.involved_people_of_many(published_tickets, {t: f.involvements for t, f in facts.items()})
+        bosses = notify.managers()
+        messages = [notify.broadcast_message(b.ticket, b, recipients=people[b.ticket_id] + bosses) for b in published]
+        messages += [notify.joint_started_message(t, rule=rule, reason=reason, recipients=people[t.pk] + bosses)
+                     for t, rule, reason in started]
+        send_many(messages)
+
+
+def _join_rooms(tickets: list[FaultTicket], *, at: datetime) -> None:
+    """``transitions._involve(joint=True)`` for many tickets: the lead room, the related professional rooms and the
+    support room join the joint handling (R-ESC-1), told at ``at``; for an important customer each must arrive
+    (R-ESC-2: professional rooms at the equipment site, the support room at the customer's). Three statements."""
+    existing = {(i.ticket_id, i.room_id): i for i in TicketRoom.objects.filter(ticket_id__in=[t.pk for t in tickets])}
+    created, changed = [], []
+    codes = {RoomCode.SERVICE_SUPPORT}
+    for ticket in tickets:
+        codes.update(related_professional_rooms(ticket.category, ticket.circuit.service_type if ticket.circuit_id
+                                                else None))
+    every_room = rooms_by_code(sorted(codes))
+    for ticket in tickets:
+        rooms = [(room, _role(room)) for room in _related_rooms(ticket, every_room)]
+        if ticket.lead_room_id:
+            rooms.insert(0, (ticket.lead_room, InvolvementRole.LEAD))
+        arrive = bool(ticket.policy.get("important") and ticket.policy.get("arrival_after") is not None)
+        for room, role in rooms:
+            site = SiteKind.CUSTOMER if room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT
+            row = existing.get((ticket.pk, room.pk))
+            if row is None:
+                created.append(TicketRoom(ticket=ticket, room=room, role=role, notified_at=at, joined_joint_at=at,
+                                          must_arrive=arrive, site_kind=site if arrive else ""))
+                continue
+            dirty = False
+            if row.notified_at is None:
+                row.notified_at, dirty = at, True
+            if row.joined_joint_at is None:
+                row.joined_joint_at, dirty = at, True
+                if arrive:
+                    row.must_arrive, row.site_kind = True, site
+            if dirty:
+                changed.append(row)
+    if created:
+        TicketRoom.objects.bulk_create(created, ignore_conflicts=True)
+    if changed:
+        TicketRoom.objects.bulk_update(changed, ["notified_at", "joined_joint_at", "must_arrive", "site_kind"])
+
+
+def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSummary) -> bool:
+    """One row in its own transaction (a failed batch's rows); False if it could not be answered."""
     try:
         with transaction.atomic():
             ticket = (
@@ -124,22 +368,13 @@ def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSu
             )
             if deadline is None:
                 summary.skipped_locked += ticket is None
-                return
+                return True
             summary.due += 1
-            # Each record carries the moment this row is really handled, not the sweep's start (a row handled
-            # 40 s into a big sweep says so).
-            now = timezone.now()
-            if deadline.kind == DeadlineKind.JOINT_HANDLING:
-                _joint_deadline(ticket, deadline, now=now, summary=summary)
-            elif deadline.kind == DeadlineKind.ARRIVAL:
-                _arrival_deadline(ticket, deadline, now=now, summary=summary)
-            elif deadline.kind == DeadlineKind.BROADCAST:
-                _broadcast_deadline(ticket, deadline, now=now, summary=summary)
-            elif deadline.kind == DeadlineKind.CUSTOMER_UPDATE:
-                _customer_update_deadline(ticket, deadline, now=now)
+            _answer_locked(ticket, deadline, now=timezone.now(), summary=summary)
+        return True
     except Exception:
-        # One bad row must not stop the sweep for every other ticket; it stays due and is retried.
         log.exception("sweep could not answer deadline %s of ticket %s", deadline_id, ticket_id)
+        return False
 
 
 def _close_answered(ticket: FaultTicket, deadline: Deadline) -> bool:
@@ -293,7 +528,7 @@ def _broadcast_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetim
         deadline.save(update_fields=["cancelled_at"])
         return
     every = ticket.policy_duration("broadcast_every")
-    behind = int((now - deadline.due_at) // every)  # whole slots that passed after this one
+    behind = max(0, int((now - deadline.due_at) // every))  # whole slots that passed after this one
     current = deadline
     if behind:
         deadline.breached_at = now
