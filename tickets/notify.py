@@ -123,8 +123,12 @@ def _joint_texts(ticket, rule: str, reason: str):
 
 def notify_arrival_breach(ticket, *, missing: list):
     """R-ESC-2: each missing arrival, to the managers."""
-    return _send(
-        ticket, "arrival_breach", managers() + involved_people(ticket),
+    return _send(ticket, "arrival_breach", managers() + involved_people(ticket), *_arrival_texts(ticket, missing),
+                 webhooks=True)
+
+
+def _arrival_texts(ticket, missing: list):
+    return (
         lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
         lambda: (_("故障发生 %(hours)s 小时仍未到场：%(rooms)s") % {
             "hours": f"{(ticket.policy.get('arrival_after') or 0) / 3600:g}",
@@ -132,7 +136,6 @@ def notify_arrival_breach(ticket, *, missing: list):
         }) if ticket.policy.get("arrival_after") else (
             # R-SITE-2: an expedited normal customer's ticket has an arrival row for its lead, not a tier's hours.
             _("到场时限已过：%(rooms)s") % {"rooms": _("、").join(str(m) for m in missing)}),
-        webhooks=True,
     )
 
 
@@ -234,3 +237,8 @@ def broadcast_message(ticket, broadcast, *, recipients) -> notify.Message:
         recipients=tuple(recipients), link=_link(ticket), ticket_number=ticket.number, webhooks=True, sms=False,
         external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),
     )
+
+
+def arrival_breach_message(ticket, *, missing: list, recipients) -> notify.Message:
+    """``notify_arrival_breach`` as a message for ``notify.send_many`` (R-ESC-2)."""
+    return _message(ticket, "arrival_breach", recipients, *_arrival_texts(ticket, missing), webhooks=True)

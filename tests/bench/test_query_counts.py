@@ -10,7 +10,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import EscalationPolicy
 from supportdesk.core import hooks
 from tests import factories as f
 from tests.builders import alarm_ticket, handed_over
@@ -79,9 +78,9 @@ def _lock_queries(captured) -> list[str]:
 
 
 def _mixed_due(n: int) -> datetime:
-    """``n`` due rows of each kind the sweep answers set-based, all due at the returned time: joint-handling
-    clocks of gold and normal customers (R-ESC-1, R-ESC-3), hourly broadcast slots (R-BCAST) and customer
-    updates (R-CUST-UPDATE) of tickets already in joint handling."""
+    """``n`` due rows of each kind, all due at the returned time: joint-handling clocks of gold and normal
+    customers (R-ESC-1, R-ESC-3), and of tickets already in joint handling their hourly broadcast slots (R-BCAST),
+    customer updates (R-CUST-UPDATE) and arrival clocks (R-ESC-2, nobody on site)."""
     base = timezone.now()
     in_joint = [alarm_ticket(tier="gold", minutes_ago=61) for _ in range(n)]
     sweep()
@@ -94,21 +93,22 @@ def _mixed_due(n: int) -> datetime:
     assert due.filter(kind="joint_handling").count() == n
     # after broadcast #1 of each joint handling, and of each gold dispatch (R-BCAST (a))
     assert due.filter(kind="customer_update").count() == n + n // 2
-    assert due.count() == 3 * n + n // 2
+    assert due.filter(kind="arrival", ticket__in=in_joint).count() == n
+    assert due.count() == 4 * n + n // 2
     return at
 
 
 def test_a_batch_of_mixed_due_rows_costs_the_same_queries_for_3_and_30(staffed_rooms):
-    """R-ESC-1 / R-ESC-3 / R-BCAST / R-CUST-UPDATE: 10 and 105 due rows of mixed kinds cost the same queries: one
-    batch, one lock query."""
-    EscalationPolicy.objects.update(arrival_after=None)  # R-ESC-2's arrival clocks are answered row by row
+    """R-ESC-1 / R-ESC-2 / R-ESC-3 / R-BCAST / R-CUST-UPDATE: 13 and 135 due rows of mixed kinds cost the same
+    queries: one batch, one lock query."""
     counts = {}
     for n in (3, 30):
         at = _mixed_due(n)
         with time_machine.travel(at, tick=False):
             with CaptureQueriesContext(connection) as ctx:
                 summary = sweep()
-        assert summary.due == 3 * n + n // 2 and summary.joint_started == n and summary.broadcasts == n
+        assert summary.due == 4 * n + n // 2 and summary.joint_started == n and summary.broadcasts == n
+        assert summary.arrival_breaches >= 2 * n  # every room of each joint handling, nobody on site
         assert len(_lock_queries(ctx.captured_queries)) == 1
         counts[n] = len(ctx.captured_queries)
     assert counts[3] == counts[30], counts

@@ -36,7 +36,8 @@ def _anonymous(ticket: FaultTicket, text: str) -> str:
 def _written(ticket: FaultTicket, since_event: int) -> dict:
     """What a sweep wrote for the ticket, without what differs between two tickets (ids, number, customer)."""
     ticket = fresh(ticket)
-    notifications = Notification.objects.filter(ticket_number=ticket.number, kind__in=("escalation", "broadcast"))
+    notifications = Notification.objects.filter(ticket_number=ticket.number,
+                                                kind__in=("escalation", "broadcast", "arrival_breach"))
     return {
         "ticket": (ticket.state, ticket.version, ticket.joint_started_at, ticket.joint_reason),
         "events": sorted((e.kind, e.from_state, e.to_state, _anonymous(ticket, e.note),
@@ -44,7 +45,8 @@ def _written(ticket: FaultTicket, since_event: int) -> dict:
                          for e in ticket.events.filter(pk__gt=since_event)),  # one moment: order is not data
         "rooms": sorted((i.room.code, i.role, i.notified_at, i.joined_joint_at, i.must_arrive, i.site_kind)
                         for i in ticket.involvements.select_related("room")),
-        "escalations": [(e.kind, e.round, e.rule, e.reason, e.at) for e in ticket.escalations.all()],
+        "escalations": sorted((e.kind, e.round, e.room_id or 0, e.rule, e.reason, e.at)
+                              for e in ticket.escalations.all()),
         "broadcasts": [(b.seq, b.kind, b.at, b.slot, b.slot_due_at, b.missed_slots, _anonymous(ticket, b.body),
                         _anonymous(ticket, b.body_en)) for b in ticket.broadcasts.order_by("seq")],
         "deadlines": sorted((d.kind, d.round, d.sequence, d.due_at, d.met_at, d.breached_at, d.cancelled_at)
@@ -64,9 +66,10 @@ def _same(one: dict, other: dict) -> None:
 
 
 def test_a_batch_writes_what_the_row_by_row_path_writes():
-    """R-ESC-1 / R-BCAST: joint handling started in a batch, then an hourly slot answered after a missed one,
-    leave the same rows (state, version, events, rooms, escalation, broadcasts, slot rows, customer updates,
-    notifications and their recipients) as the row-by-row path (``transitions.start_joint``'s code) does."""
+    """R-ESC-1 / R-ESC-2 / R-BCAST: joint handling started in a batch, then an hourly slot answered after a missed
+    one and the arrival clock breached (rooms and vendor not on site), leave the same rows (state, version, events,
+    rooms, escalations, broadcasts, slot rows, customer updates, notifications and their recipients) as the
+    row-by-row path (``transitions.start_joint``'s code, ``_arrival_deadline``) does."""
     c = crew()
     f.room_engineer("datacom")
     f.centre_leader()
@@ -87,10 +90,12 @@ def test_a_batch_writes_what_the_row_by_row_path_writes():
     # Two hours and a bit later: one slot was missed, the next is published.
     later = at + timedelta(hours=2, minutes=5)
     with time_machine.travel(later, tick=False):
-        slot = by_row.deadlines.get(kind=DeadlineKind.BROADCAST, met_at=None, breached_at=None)
-        assert _answer(slot.pk, by_row.pk, now=later, summary=SweepSummary())
+        for row in by_row.deadlines.filter(met_at=None, breached_at=None, cancelled_at=None, due_at__lte=later,
+                                           kind__in=(DeadlineKind.BROADCAST, DeadlineKind.ARRIVAL)):
+            assert _answer(row.pk, by_row.pk, now=later, summary=SweepSummary())
         summary = sweep()
     assert summary.broadcasts == 1 and summary.missed_slots == 1
+    assert summary.arrival_breaches >= 3  # R-ESC-2: the rooms and the vendor, nobody on site
     _same(_written(by_row, last), _written(in_batch, last))
     assert fresh(in_batch).broadcasts.count() == 3
 

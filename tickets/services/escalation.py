@@ -37,7 +37,7 @@ from ..choices import (
     TicketState,
     Transition,
 )
-from ..models import Deadline, Escalation, FaultTicket, SweepRun, TicketEvent, TicketRoom
+from ..models import Arrival, Deadline, Escalation, FaultTicket, SweepRun, TicketEvent, TicketRoom
 from ..signals import ticket_transitioned
 from . import broadcasts, deadlines
 from ._common import actor_label, record_event
@@ -155,12 +155,14 @@ def answer_batch(rows: list[Deadline], *, summary: SweepSummary, failed: set[int
     through the row-by-row code, each in a savepoint (a failing row is left due and skipped for this sweep)."""
     now = timezone.now()
     summary.due += len(rows)
-    joint, slots, updates, rest = [], [], [], []
+    joint, slots, updates, arrivals, rest = [], [], [], [], []
     taken: set[int] = set()
     for row in rows:
         ticket = row.ticket
         if row.kind == DeadlineKind.CUSTOMER_UPDATE:
             updates.append(row)
+        elif row.kind == DeadlineKind.ARRIVAL:
+            arrivals.append(row)  # after the joint handling a row of the batch starts (its rooms must arrive)
         elif ticket.pk in taken:
             rest.append(row)
         elif row.kind == DeadlineKind.JOINT_HANDLING and can_proceed(ticket.start_joint, check_conditions=False):
@@ -171,7 +173,13 @@ def answer_batch(rows: list[Deadline], *, summary: SweepSummary, failed: set[int
             taken.add(ticket.pk)
         else:
             rest.append(row)
-    _answer_in_bulk(joint, slots, updates, now=now, summary=summary)
+    # A ticket with a row answered row by row keeps all its rows there, in due order.
+    by_row = {row.ticket_id for row in rest}
+    bulk = {row.pk for row in joint + slots}
+    rest = [row for row in rows if row.ticket_id in by_row and row.pk not in bulk]
+    arrivals = [row for row in arrivals if row.ticket_id not in by_row]
+    updates = [row for row in updates if row.ticket_id not in by_row]
+    _answer_in_bulk(joint, slots, updates, arrivals, now=now, summary=summary)
     for row in rest:
         try:
             with transaction.atomic():
@@ -204,8 +212,8 @@ def _joint_reason(ticket: FaultTicket) -> tuple[str, str]:
     return rule, f"{rule}: {hours:g} h after the fault, neither restored nor resolved"
 
 
-def _answer_in_bulk(joint: list[Deadline], slots: list[Deadline], updates: list[Deadline], *, now: datetime,
-                    summary: SweepSummary) -> None:
+def _answer_in_bulk(joint: list[Deadline], slots: list[Deadline], updates: list[Deadline],
+                    arrivals: list[Deadline], *, now: datetime, summary: SweepSummary) -> None:
     """R-ESC-1 / R-ESC-3, R-BCAST and R-CUST-UPDATE for a batch, set-based: a fixed number of queries whatever the
     batch's size (the breaches, the state changes with ``version`` bumped, the rooms joining, the escalations, the
     broadcasts with their slot rows, the events, the notifications: one statement each)."""
@@ -287,12 +295,12 @@ def _answer_in_bulk(joint: list[Deadline], slots: list[Deadline], updates: list[
     for ids, field_name in ((breached, "breached_at"), (met, "met_at"), (cancelled, "cancelled_at")):
         if ids:
             Deadline.objects.filter(pk__in=ids).update(**{field_name: now})
-    published = []
+    published, facts = [], {}
     if publications:
-        published_tickets = [p.ticket for p in publications]
-        facts = broadcasts.facts_of_many(published_tickets)
+        facts = broadcasts.facts_of_many([p.ticket for p in publications])
         published = broadcasts.publish_many(publications, at=now, via=VIA, facts=facts, events=events,
                                             deadline_rows=new_rows)
+    notices, rooms = _arrivals_in_bulk(arrivals, now=now, summary=summary, events=events) if arrivals else ([], {})
     if new_rows:
         Deadline.objects.bulk_create(new_rows, ignore_conflicts=True)
     if events:
@@ -302,12 +310,17 @@ def _answer_in_bulk(joint: list[Deadline], slots: list[Deadline], updates: list[
         ticket_transitioned.send(sender=FaultTicket, ticket=ticket, transition=str(Transition.START_JOINT),
                                  source=sources[ticket.pk],
                                  target=ticket.state, by=None)
-    if published:
-        people = notify.involved_people_of_many(published_tickets, {t: f.involvements for t, f in facts.items()})
+    if published or notices:
+        told = {t.pk: t for t in [p.ticket for p in publications] + [t for t, _ in notices]}
+        if published:
+            rooms.update({t: f.involvements for t, f in facts.items()})
+        people = notify.involved_people_of_many(list(told.values()), rooms)
         bosses = notify.managers()
         messages = [notify.broadcast_message(b.ticket, b, recipients=people[b.ticket_id] + bosses) for b in published]
         messages += [notify.joint_started_message(t, rule=rule, reason=reason, recipients=people[t.pk] + bosses)
                      for t, rule, reason in started]
+        messages += [notify.arrival_breach_message(t, missing=names, recipients=bosses + people[t.pk])
+                     for t, names in notices]
         send_many(messages)
 
 
@@ -420,13 +433,14 @@ def _joint_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, s
         notify.notify_joint_started(ticket, rule=rule, reason=reason)
 
 
-def _required_arrivals(ticket: FaultTicket) -> list[TicketRoom]:
-    rows = [i for i in ticket.involvements.select_related("room") if i.must_arrive]
+def _required_arrivals(ticket: FaultTicket, involvements: list[TicketRoom] | None = None) -> list[TicketRoom]:
+    if involvements is None:
+        involvements = list(ticket.involvements.select_related("room"))
+    rows = [i for i in involvements if i.must_arrive]
     if rows:
         return rows
     # Joint handling never started (e.g. still in triage): the lead and support rooms are due on site.
-    return [i for i in ticket.involvements.select_related("room")
-            if i.role == InvolvementRole.LEAD or i.room.code == RoomCode.SERVICE_SUPPORT]
+    return [i for i in involvements if i.role == InvolvementRole.LEAD or i.room.code == RoomCode.SERVICE_SUPPORT]
 
 
 def own_site_kind(involvement: TicketRoom) -> str:
@@ -436,32 +450,37 @@ def own_site_kind(involvement: TicketRoom) -> str:
     return SiteKind.CUSTOMER if involvement.room.code == RoomCode.SERVICE_SUPPORT else SiteKind.EQUIPMENT
 
 
-def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+@dataclass
+class ArrivalJudgement:
+    """How an arrival clock is answered: the row's field and time, and the breaches (room, name, kind)."""
+
+    field: str
+    at: datetime
+    targets: list = field(default_factory=list)
+
+
+def _judge_arrival(ticket: FaultTicket, deadline: Deadline, *, now: datetime, arrivals: list, involvements: list,
+                   own_rooms: set[int]) -> ArrivalJudgement:
     """R-ESC-2: 2 h after the fault every room in joint handling must be on site; each missing one is a breach.
 
     (a) only a check-in at the room's own site kind counts (the vendor: the customer site); (c) a fault
     restored or resolved before the deadline cancels it (cancelled, not met: an absent room is not on time).
-    """
+    ``arrivals``: the ticket's check-ins; ``involvements``: its rooms; ``own_rooms``: the rooms with an arrival row
+    of their own in the deadline's round (R-ESC-1, added later)."""
     if ticket.state == TicketState.CANCELLED:
-        deadline.cancelled_at = ticket.cancelled_at or now
-        deadline.save(update_fields=["cancelled_at"])
-        return
+        return ArrivalJudgement("cancelled_at", ticket.cancelled_at or now)
     ended = None if ticket.state in ACTIVE_FAULT_STATES else (ticket.restored_at or ticket.resolved_at)
     if ended is not None and ended <= deadline.due_at:
-        deadline.cancelled_at = ended
-        deadline.save(update_fields=["cancelled_at"])
-        return
-    arrivals = list(ticket.arrivals.filter(round=deadline.round, at__lte=deadline.due_at))
-    involvements = _required_arrivals(ticket)
+        return ArrivalJudgement("cancelled_at", ended)
+    arrivals = [a for a in arrivals if a.round == deadline.round and a.at <= deadline.due_at]
+    required = _required_arrivals(ticket, involvements)
     if deadline.room_id is not None:
         # R-ESC-1: a room added to the joint handling later has its own arrival row.
-        involvements = [i for i in involvements if i.room_id == deadline.room_id]
+        required = [i for i in required if i.room_id == deadline.room_id]
     else:
-        own_rows = set(Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=deadline.round,
-                                               room__isnull=False).values_list("room_id", flat=True))
-        involvements = [i for i in involvements if i.room_id not in own_rows]
+        required = [i for i in required if i.room_id not in own_rooms]
     arrived = {(a.room_id, a.site_kind) for a in arrivals if a.room_id}
-    missing = [i.room for i in involvements if (i.room_id, own_site_kind(i)) not in arrived]
+    missing = [i.room for i in required if (i.room_id, own_site_kind(i)) not in arrived]
     vendor_missing = deadline.room_id is None and bool(ticket.vendor_id) and not any(
         a.vendor_id == ticket.vendor_id and a.site_kind == SiteKind.CUSTOMER for a in arrivals)
     if not ticket.policy.get("important"):
@@ -470,23 +489,43 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
         missing, vendor_missing = [], False
     lead_missing = (deadline.room_id is None and ticket.site_lead_required and ticket.site_lead_id is None)
     if not missing and not vendor_missing and not lead_missing:
-        deadline.met_at = max((a.at for a in arrivals), default=now)
-        deadline.save(update_fields=["met_at"])
-        return
-    deadline.breached_at = now
-    deadline.save(update_fields=["breached_at"])
-    names, lead_names = [], []
+        return ArrivalJudgement("met_at", max((a.at for a in arrivals), default=now))
     targets = [(room, room.name, EscalationKind.ARRIVAL_BREACH) for room in missing]
     if vendor_missing:
         targets.append((None, ticket.vendor.name, EscalationKind.ARRIVAL_BREACH))
     if lead_missing:
         targets.append((None, "R-SITE-1", EscalationKind.SITE_LEAD_BREACH))
-    for room, name, kind in targets:
-        lead_rule = "R-SITE-2" if ticket.expedite and not ticket.policy.get("important") else "R-SITE-1"
-        rule = lead_rule if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
-        due = f"{timezone.localtime(deadline.due_at):%H:%M}"  # people read the centre's time
-        reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {due}"
-                  if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {due}")
+    return ArrivalJudgement("breached_at", now, targets)
+
+
+def _arrival_breach(ticket: FaultTicket, deadline: Deadline, target) -> tuple[str, str]:
+    """The rule and the reason of one breach of ``_judge_arrival``'s targets."""
+    room, name, kind = target
+    lead_rule = "R-SITE-2" if ticket.expedite and not ticket.policy.get("important") else "R-SITE-1"
+    rule = lead_rule if kind == EscalationKind.SITE_LEAD_BREACH else "R-ESC-2"
+    due = f"{timezone.localtime(deadline.due_at):%H:%M}"  # people read the centre's time
+    reason = (f"R-SITE-1/R-SITE-2: no on-site lead named by {due}"
+              if kind == EscalationKind.SITE_LEAD_BREACH else f"R-ESC-2: {name} not on site {due}")
+    return rule, reason
+
+
+def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
+    """R-ESC-2 (``_judge_arrival``) for one row, with its own queries."""
+    own_rooms = set()
+    if deadline.room_id is None:
+        own_rooms = set(Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.ARRIVAL, round=deadline.round,
+                                                room__isnull=False).values_list("room_id", flat=True))
+    judgement = _judge_arrival(
+        ticket, deadline, now=now, own_rooms=own_rooms,
+        arrivals=list(ticket.arrivals.filter(round=deadline.round, at__lte=deadline.due_at)),
+        involvements=list(ticket.involvements.select_related("room")),
+    )
+    setattr(deadline, judgement.field, judgement.at)
+    deadline.save(update_fields=[judgement.field])
+    names, lead_names = [], []
+    for target in judgement.targets:
+        room, name, kind = target
+        rule, reason = _arrival_breach(ticket, deadline, target)
         try:
             with transaction.atomic():
                 Escalation.objects.create(
@@ -504,6 +543,60 @@ def _arrival_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime,
     summary.arrival_breaches += len(names)
     if names or lead_names:
         notify.notify_arrival_breach(ticket, missing=names + lead_names)
+
+
+def _arrivals_in_bulk(rows: list[Deadline], *, now: datetime, summary: SweepSummary,
+                      events: list) -> tuple[list, dict[int, list]]:
+    """R-ESC-2 (``_judge_arrival``) for a batch's arrival rows: three reads (check-ins, rooms, the rows of rooms
+    added later), the existing breach escalations (a repeated sweep adds none), one ``UPDATE`` of the rows, one
+    ``INSERT`` of the escalations; the events go to the batch's own ``INSERT``. Returns the notices (ticket, missing
+    names) and the tickets' rooms, for the batch's notifications."""
+    ids = {row.ticket_id for row in rows}
+    arrivals: dict[int, list] = {}
+    for a in Arrival.objects.filter(ticket_id__in=ids):
+        arrivals.setdefault(a.ticket_id, []).append(a)
+    involvements: dict[int, list] = {}
+    for i in TicketRoom.objects.filter(ticket_id__in=ids).select_related("room"):
+        involvements.setdefault(i.ticket_id, []).append(i)
+    own: dict[tuple[int, int], set[int]] = {}
+    for ticket_id, round_, room_id in Deadline.objects.filter(
+            ticket_id__in=ids, kind=DeadlineKind.ARRIVAL, room__isnull=False).values_list("ticket_id", "round",
+                                                                                          "room_id"):
+        own.setdefault((ticket_id, round_), set()).add(room_id)
+    done = set(Escalation.objects.filter(ticket_id__in=ids, kind__in=(EscalationKind.ARRIVAL_BREACH,
+                                                                        EscalationKind.SITE_LEAD_BREACH))
+               .values_list("ticket_id", "round", "kind", "room_id"))
+    escalations, notices = [], []
+    for row in rows:
+        ticket = row.ticket
+        judgement = _judge_arrival(ticket, row, now=now, arrivals=arrivals.get(ticket.pk, []),
+                                   involvements=involvements.get(ticket.pk, []),
+                                   own_rooms=own.get((ticket.pk, row.round), set()) if row.room_id is None else set())
+        setattr(row, judgement.field, judgement.at)
+        names = []
+        for target in judgement.targets:
+            room, name, kind = target
+            key = (ticket.pk, ticket.round, kind, room.pk if room else None)
+            if key in done:
+                continue
+            done.add(key)
+            rule, reason = _arrival_breach(ticket, row, target)
+            escalations.append(Escalation(ticket=ticket, kind=kind, round=ticket.round, room=room, rule=rule, at=now,
+                                          reason=reason))
+            if kind == EscalationKind.SITE_LEAD_BREACH:
+                events.append(_event(ticket, kind=EventKind.ESCALATION, at=now, note=reason, data={"rule": rule}))
+                names.append(gettext_lazy("未指定现场负责人"))
+                continue
+            summary.arrival_breaches += 1
+            names.append(room or name)  # a room is named in each reader's language when notified
+            events.append(_event(ticket, kind=EventKind.ARRIVAL_BREACH, at=now, note=name,
+                                 data={"room": room.code if room else None, "vendor": room is None}))
+        if names:
+            notices.append((ticket, names))
+    Deadline.objects.bulk_update(rows, ["met_at", "breached_at", "cancelled_at"])
+    if escalations:
+        Escalation.objects.bulk_create(escalations, ignore_conflicts=True)
+    return notices, involvements
 
 
 def _customer_update_deadline(ticket: FaultTicket, deadline: Deadline, *, now: datetime) -> None:
