@@ -1,11 +1,11 @@
 """The deadline sweep (docs/rules.md §3.3): R-ESC-1, R-ESC-2, R-ESC-3 and R-BCAST enforced from Deadline rows.
 
-Deadlines are rows, not timers: the sweep selects the due, unanswered rows through
-``deadline_due_idx`` (work proportional to what is due, not to the table), takes each ticket's
-row lock and then the deadline's with ``skip_locked`` (two sweeps never take the same row and
-never deadlock with a person's transition, which also locks the ticket first), and answers it
-through the same service code a person uses. Unique constraints on escalations, broadcast
-slots and deadline slots make a repeated or concurrent sweep harmless.
+Deadlines are rows, not timers: the sweep takes the due, unanswered rows through ``deadline_due_idx`` (work
+proportional to what is due, not to the table) in batches, each batch in one transaction opened by one query that
+locks the rows and their tickets with ``SKIP LOCKED`` (two sweeps or shares never take the same row and never wait
+for a person's transition), and answers the batch set-based: the same rules as the row-by-row path a person's
+transition uses (``transitions.start_joint``), in a fixed number of statements per batch (docs/performance.md).
+Unique constraints on escalations, broadcast slots and deadline slots make a repeated or concurrent sweep harmless.
 """
 from __future__ import annotations
 
