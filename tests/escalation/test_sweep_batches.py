@@ -181,3 +181,22 @@ def test_overlapping_sweeps_and_shares_answer_each_due_row_once():
     assert Broadcast.objects.filter(ticket__in=in_joint, kind="scheduled").count() == 8  # first + one slot each
     assert Escalation.objects.filter(kind="joint_handling").count() == len(tickets)
     assert c.manager.deliveries.exists()
+
+
+def test_a_bad_row_fails_its_batch_and_the_others_are_answered_one_by_one(caplog):
+    """R-ESC-1: a ticket whose policy snapshot lost its broadcast interval cannot be answered; its batch is rolled
+    back whole (nothing half-written), the other rows are answered one by one, the bad one stays due for the next
+    sweep and is logged."""
+    good = [alarm_ticket(tier="gold", minutes_ago=61) for _ in range(3)]
+    bad = alarm_ticket(tier="gold", minutes_ago=62)
+    FaultTicket.objects.filter(pk=bad.pk).update(policy={**bad.policy, "broadcast_every": None})
+    handed_over()
+    summary = sweep()
+    assert summary.joint_started == 3
+    assert summary.due == 7  # and the customer updates owed since the gold dispatches' broadcasts (R-CUST-UPDATE)
+    assert all(fresh(t).state == TicketState.JOINT_HANDLING for t in good)
+    assert fresh(bad).state == TicketState.DISPATCHED
+    assert not bad.escalations.exists() and not bad.events.filter(kind="start_joint").exists()
+    assert bad.deadlines.get(kind=DeadlineKind.JOINT_HANDLING).breached_at is None
+    assert "sweep batch failed" in caplog.text and f"ticket {bad.pk}" in caplog.text
+    assert sweep().due == 0  # the bad row is retried by the next sweep, alone; it fails again, logged

@@ -60,6 +60,10 @@ class SweepSummary:
     # {step name: {count name: n}} of the steps registered with supportdesk.core.hooks.register_sweep_step
     steps: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def add(self, other: SweepSummary) -> None:
+        for name in ("due", "joint_started", "arrival_breaches", "broadcasts", "missed_slots", "skipped_locked"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def line(self) -> str:
         own = " ".join(f"{k}={v}" for k, v in asdict(self).items() if k != "steps")
         extra = " ".join(f"{name}.{k}={v}" for name, counts in self.steps.items() for k, v in counts.items())
@@ -95,11 +99,13 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
     # An idle sweep (the usual one) reads the index once and opens no transaction.
     for _ in range(max_batches if due_deadlines(now, 1, part) else 0):
         rows: list[Deadline] = []
+        counts = SweepSummary()  # the batch's counts, kept only if it commits
         try:
             with transaction.atomic():
                 rows = lock_batch(now, batch, part, exclude=failed)
                 if rows:
-                    answer_batch(rows, summary=summary, failed=failed)
+                    answer_batch(rows, summary=counts, failed=failed)
+            summary.add(counts)
         except Exception:
             # The batch is rolled back as a whole: its rows are answered one by one, each in its own
             # transaction, so that one bad row cannot hold back the others (it stays due and is retried).
@@ -382,8 +388,8 @@ def _answer(deadline_id: int, ticket_id: int, *, now: datetime, summary: SweepSu
             if deadline is None:
                 summary.skipped_locked += ticket is None
                 return True
-            summary.due += 1
             _answer_locked(ticket, deadline, now=timezone.now(), summary=summary)
+        summary.due += 1
         return True
     except Exception:
         log.exception("sweep could not answer deadline %s of ticket %s", deadline_id, ticket_id)
