@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from staff.models import Delivery, Notification
@@ -14,7 +14,7 @@ from tests.builders import alarm_ticket, crew, fresh, handed_over
 from tickets import services
 from tickets.choices import DeadlineKind, TicketState
 from tickets.models import Broadcast, Deadline, Escalation, FaultTicket, TicketEvent
-from tickets.services.escalation import SweepSummary, _answer, sweep
+from tickets.services.escalation import SweepSummary, _answer, lock_batch, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +200,49 @@ def test_a_bad_row_fails_its_batch_and_the_others_are_answered_one_by_one(caplog
     assert bad.deadlines.get(kind=DeadlineKind.JOINT_HANDLING).breached_at is None
     assert "sweep batch failed" in caplog.text and f"ticket {bad.pk}" in caplog.text
     assert sweep().due == 0  # the bad row is retried by the next sweep, alone; it fails again, logged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_whose_ticket_a_person_holds_is_skipped_without_holding_the_row():
+    """R-ESC-1: while a person's transition holds the ticket, the sweep's lock query skips its due row and keeps no
+    lock on it (the ticket is tried first), so the person's transaction can write the row without waiting."""
+    ticket = alarm_ticket(tier="gold", minutes_ago=61)
+    row = ticket.deadlines.get(kind=DeadlineKind.JOINT_HANDLING)
+    person_holds, sweep_locked, done = threading.Event(), threading.Event(), threading.Event()
+    seen, errors = [], []
+
+    def person():
+        try:
+            with transaction.atomic():
+                FaultTicket.objects.select_for_update().get(pk=ticket.pk)
+                person_holds.set()
+                sweep_locked.wait(30)
+                # the person's restore would now write the row (meet_clock_deadlines): it must not wait
+                Deadline.objects.select_for_update(nowait=True).get(pk=row.pk)
+                seen.append("row free")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    def sweeper():
+        try:
+            person_holds.wait(30)
+            with transaction.atomic():
+                seen.append(lock_batch(timezone.now(), 10))
+                sweep_locked.set()
+                done.wait(30)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            sweep_locked.set()
+            connection.close()
+
+    threads = [threading.Thread(target=person), threading.Thread(target=sweeper)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert [] in seen and "row free" in seen

@@ -130,12 +130,14 @@ def sweep(*, now: datetime | None = None, origin: str = "beat", batch: int = 500
 
 def lock_batch(now: datetime, limit: int, part: tuple[int, int] | None = None, *, exclude=()) -> list[Deadline]:
     """The next due, unanswered rows (oldest first, through ``deadline_due_idx``) with their tickets, both rows
-    locked by this one query (``FOR UPDATE OF`` deadline and ticket ``SKIP LOCKED``): a row another sweep, a share
-    or a person's transition holds is left to it, never waited for (no deadlock, never answered twice). The ticket
+    locked by this one query (``FOR UPDATE OF`` ticket, deadline ``SKIP LOCKED``): a row another sweep, a share
+    or a person's transition holds is left to it, never waited for (no deadlock, never answered twice). PostgreSQL
+    locks in the ``OF`` order: the ticket first, so a row whose ticket is held is skipped without keeping the
+    deadline row locked (the person's transaction writes it without waiting). The ticket
     comes with what the batch needs (customer, lead room, circuit, vendor, on-site lead). Every row of a ticket
     is one shared ``FaultTicket`` instance."""
     qs = (
-        Deadline.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+        Deadline.objects.select_for_update(skip_locked=True, of=("ticket", "self"))
         .select_related("ticket__customer", "ticket__lead_room", "ticket__circuit", "ticket__vendor",
                         "ticket__site_lead")
         .filter(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
@@ -152,13 +154,15 @@ def lock_batch(now: datetime, limit: int, part: tuple[int, int] | None = None, *
 
 
 def answer_batch(rows: list[Deadline], *, summary: SweepSummary, failed: set[int]) -> None:
-    """Answer a locked batch of due rows (R-ESC-1/R-ESC-3, R-BCAST, R-CUST-UPDATE set-based; R-ESC-2 row by row).
+    """Answer a locked batch of due rows (R-ESC-1/R-ESC-3, R-ESC-2, R-BCAST, R-CUST-UPDATE).
 
     Every record carries the moment the batch is handled (``timezone.now()`` per batch, not the sweep's start).
     A ticket's first joint-handling clock (its ticket in a state ``start_joint`` may leave, per the state
-    machine) or broadcast slot of the batch is answered with the others in a fixed number of queries
-    (``_answer_in_bulk``); the rest (arrival clocks, a second row of the same ticket, a ticket in triage, …) goes
-    through the row-by-row code, each in a savepoint (a failing row is left due and skipped for this sweep)."""
+    machine) or broadcast slot of the batch, its arrival clocks and owed customer updates are answered with the
+    others' in a fixed number of queries (``_answer_in_bulk``); the rest (a second joint-handling clock or slot of
+    the same ticket, a ticket in triage, a slot of a ticket no longer in joint handling, and then every other row
+    of that ticket) goes through the row-by-row code in due order, each row in a savepoint (a failing row is left
+    due and skipped for this sweep)."""
     now = timezone.now()
     summary.due += len(rows)
     joint, slots, updates, arrivals, rest = [], [], [], [], []
@@ -193,6 +197,7 @@ def answer_batch(rows: list[Deadline], *, summary: SweepSummary, failed: set[int
         except Exception:
             log.exception("sweep could not answer deadline %s of ticket %s", row.pk, row.ticket_id)
             failed.add(row.pk)
+            summary.due -= 1
 
 
 def _answer_locked(ticket: FaultTicket, deadline: Deadline, *, now: datetime, summary: SweepSummary) -> None:
