@@ -122,18 +122,23 @@ def notify_vendor_standby(ticket, *, vendor):
 
 def notify_joint_started(ticket, *, rule: str, reason: str):
     """R-ESC-1 / R-ESC-3 / R-ESC-MANUAL: every involved room and the managers."""
-    return _send(
-        ticket, "escalation", involved_people(ticket) + managers(),
-        lambda: _("启动联合处理：%(head)s") % {"head": _head(ticket)},
-        lambda: _("%(rule)s：%(reason)s") % {"rule": rule, "reason": reason},
-        webhooks=True,
-    )
+    return _send(ticket, "escalation", involved_people(ticket) + managers(), *_joint_texts(ticket, rule, reason),
+                 webhooks=True)
+
+
+def _joint_texts(ticket, rule: str, reason: str):
+    return (lambda: _("启动联合处理：%(head)s") % {"head": _head(ticket)},
+            lambda: _("%(rule)s：%(reason)s") % {"rule": rule, "reason": reason})
 
 
 def notify_arrival_breach(ticket, *, missing: list):
     """R-ESC-2: each missing arrival, to the managers."""
-    return _send(
-        ticket, "arrival_breach", managers() + involved_people(ticket),
+    return _send(ticket, "arrival_breach", managers() + involved_people(ticket), *_arrival_texts(ticket, missing),
+                 webhooks=True)
+
+
+def _arrival_texts(ticket, missing: list):
+    return (
         lambda: _("未按时到场：%(head)s") % {"head": _head(ticket)},
         lambda: (_("故障发生 %(hours)s 小时仍未到场：%(rooms)s") % {
             "hours": f"{(ticket.policy.get('arrival_after') or 0) / 3600:g}",
@@ -141,7 +146,6 @@ def notify_arrival_breach(ticket, *, missing: list):
         }) if ticket.policy.get("arrival_after") else (
             # R-SITE-2: an expedited normal customer's ticket has an arrival row for its lead, not a tier's hours.
             _("到场时限已过：%(rooms)s") % {"rooms": _("、").join(str(m) for m in missing)}),
-        webhooks=True,
     )
 
 
@@ -153,14 +157,17 @@ def notify_broadcast(ticket, broadcast):
 def broadcast_message(ticket, broadcast, recipients) -> Message:
     """R-BCAST: the broadcast's notification to ``recipients`` (involved rooms and managers) and the subscribed
     channels, not yet written; R-CONF: channels outside the centre get the text without the customer."""
-    subject, subject_en = in_both_languages(
-        lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq}
-    )
+    subject, subject_en = _broadcast_subjects(ticket, broadcast)
     return Message(
         kind="broadcast", subject=subject, subject_en=subject_en, body=broadcast.body, body_en=broadcast.body_en,
         recipients=tuple(recipients), link=_link(ticket), ticket_number=ticket.number, webhooks=True, sms=False,
         external=_external(ticket, subject, broadcast.body, subject_en, broadcast.body_en),
     )
+
+
+def _broadcast_subjects(ticket, broadcast) -> tuple[str, str]:
+    return in_both_languages(
+        lambda: _("信息发布 %(number)s 第 %(seq)d 期") % {"number": ticket.number, "seq": broadcast.seq})
 
 
 def people_of_dispatch(room_ids, *, vendor_id=None) -> tuple[list[User], list[User]]:
@@ -199,3 +206,45 @@ def notify_explanation_reviewed(ticket, explanation):
         lambda: _("故障解释已审核：%(head)s") % {"head": _head(ticket)},
         lambda: f"{explanation.get_state_display()} {explanation.review_note}",
     )
+
+
+# --------------------------------------------------------------------------- many tickets at once (the sweep)
+def involved_people_of_many(tickets, involvements: dict[int, list]) -> dict[int, list[User]]:
+    """``involved_people`` of each ticket of a batch in two queries (room members, vendor people);
+    ``involvements`` are the tickets' ``TicketRoom`` rows, already read."""
+    rooms: dict[int, set[int]] = {}
+    for ticket in tickets:
+        ids = {i.room_id for i in involvements.get(ticket.pk, ())}
+        if ticket.lead_room_id:
+            ids.add(ticket.lead_room_id)
+        rooms[ticket.pk] = ids
+    members: dict[int, list[User]] = {}
+    all_rooms = set().union(*rooms.values()) if rooms else set()
+    if all_rooms:
+        for m in RoomMembership.objects.filter(room_id__in=all_rooms, user__is_active=True).select_related("user"):
+            members.setdefault(m.room_id, []).append(m.user)
+    vendors: dict[int, list[User]] = {}
+    vendor_ids = {t.vendor_id for t in tickets if t.vendor_id}
+    if vendor_ids:
+        for user in User.objects.filter(is_active=True, vendor_id__in=vendor_ids):
+            vendors.setdefault(user.vendor_id, []).append(user)
+    people = {}
+    for ticket in tickets:
+        seen, users = set(), []
+        for room_id in sorted(rooms[ticket.pk]):
+            for user in members.get(room_id, ()):
+                if user.pk not in seen:
+                    seen.add(user.pk)
+                    users.append(user)
+        people[ticket.pk] = users + vendors.get(ticket.vendor_id, [])
+    return people
+
+
+def joint_started_message(ticket, *, rule: str, reason: str, recipients) -> Message:
+    """``notify_joint_started`` as a message for ``notify.send_many`` (R-ESC-1 / R-ESC-3)."""
+    return _message(ticket, "escalation", recipients, *_joint_texts(ticket, rule, reason), webhooks=True)
+
+
+def arrival_breach_message(ticket, *, missing: list, recipients) -> Message:
+    """``notify_arrival_breach`` as a message for ``notify.send_many`` (R-ESC-2)."""
+    return _message(ticket, "arrival_breach", recipients, *_arrival_texts(ticket, missing), webhooks=True)

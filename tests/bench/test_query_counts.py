@@ -1,9 +1,10 @@
 """Query counts that must not grow with the number of rows: the deadline sweep, the ticket list API,
 the monitoring queue and the manager's dashboard (N+1 guards; the timings are in ``bench/run.py``)."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -56,8 +57,9 @@ def test_idle_sweep_does_a_fixed_number_of_queries_whatever_is_pending(staffed_r
     assert pending <= 7 + len(hooks.sweep_steps())  # each app's sweep step may cost one query when idle
 
 
-def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms):
-    """R-ESC-1: 10 due tickets and 40 due tickets cost the same number of queries per ticket."""
+def test_sweep_queries_per_batch_do_not_grow_with_the_batch(staffed_rooms):
+    """R-ESC-1: a batch of 10 due tickets and one of 40 cost the same queries (set-based writes), one of them the
+    batch's lock. (Was: the same queries per ticket, when the sweep answered row by row.)"""
     idle = _queries(sweep)
     for _ in range(10):
         alarm_ticket(minutes_ago=61)
@@ -68,8 +70,63 @@ def test_sweep_queries_per_due_deadline_do_not_grow_with_the_batch(staffed_rooms
     handed_over()
     forty = _queries(sweep) - idle
     assert FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).count() == 50
-    assert ten % 10 == 0, ten
-    assert forty / 40 == ten / 10
+    assert forty == ten, (ten, forty)
+
+
+def _lock_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured if "FOR UPDATE" in q["sql"] and "SKIP LOCKED" in q["sql"]]
+
+
+def _mixed_due(n: int) -> datetime:
+    """``n`` due rows of each kind, all due at the returned time: joint-handling clocks of gold and normal
+    customers (R-ESC-1, R-ESC-3), and of tickets already in joint handling their hourly broadcast slots (R-BCAST),
+    customer updates (R-CUST-UPDATE) and arrival clocks (R-ESC-2, nobody on site)."""
+    base = timezone.now()
+    in_joint = [alarm_ticket(tier="gold", minutes_ago=61) for _ in range(n)]
+    sweep()
+    for i in range(n):
+        alarm_ticket(tier="gold", minutes_ago=0) if i % 2 else alarm_ticket(tier="normal", minutes_ago=120)
+    handed_over()
+    at = base + timedelta(minutes=61)
+    due = Deadline.objects.filter(met_at=None, breached_at=None, cancelled_at=None, due_at__lte=at)
+    assert due.filter(kind="broadcast", ticket__in=in_joint).count() == due.filter(kind="broadcast").count() == n
+    assert due.filter(kind="joint_handling").count() == n
+    # after broadcast #1 of each joint handling, and of each gold dispatch (R-BCAST (a))
+    assert due.filter(kind="customer_update").count() == n + n // 2
+    assert due.filter(kind="arrival", ticket__in=in_joint).count() == n
+    assert due.count() == 4 * n + n // 2
+    return at
+
+
+def test_a_batch_of_mixed_due_rows_costs_the_same_queries_for_3_and_30(staffed_rooms):
+    """R-ESC-1 / R-ESC-2 / R-ESC-3 / R-BCAST / R-CUST-UPDATE: 13 and 135 due rows of mixed kinds cost the same
+    queries: one batch, one lock query."""
+    counts = {}
+    for n in (3, 30):
+        at = _mixed_due(n)
+        with time_machine.travel(at, tick=False):
+            with CaptureQueriesContext(connection) as ctx:
+                summary = sweep()
+        assert summary.due == 4 * n + n // 2 and summary.joint_started == n and summary.broadcasts == n
+        assert summary.arrival_breaches >= 2 * n  # every room of each joint handling, nobody on site
+        assert len(_lock_queries(ctx.captured_queries)) == 1
+        counts[n] = len(ctx.captured_queries)
+    assert counts[3] == counts[30], counts
+
+
+def test_each_batch_is_taken_with_one_lock_query(staffed_rooms):
+    """R-ESC-1: 23 due rows in batches of 5: five batches, five lock queries (``FOR UPDATE … SKIP LOCKED`` of the
+    rows and their tickets in one statement), every row answered."""
+    for _ in range(23):
+        alarm_ticket(tier="normal", minutes_ago=181)
+    handed_over()
+    with CaptureQueriesContext(connection) as ctx:
+        summary = sweep(batch=5)
+    locks = _lock_queries(ctx.captured_queries)
+    assert len(locks) == 5, locks
+    assert all('"tickets_faultticket"' in sql for sql in locks)
+    assert summary.due == 23 and summary.joint_started == 23
+    assert FaultTicket.objects.filter(state=TicketState.JOINT_HANDLING).count() == 23
 
 
 # --------------------------------------------------------------------------- reads

@@ -109,9 +109,18 @@ def schedule_customer_update(ticket: FaultTicket, *, after: datetime, sequence: 
     return row
 
 
+def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadline:
+    """The next hourly broadcast slot (R-BCAST); slots are numbered per ticket across rounds."""
+    last = Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.BROADCAST).aggregate(m=Max("sequence"))["m"]
+    return Deadline.objects.create(
+        ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=(last or 0) + 1, due_at=due_at
+    )
+
+
 def customer_update_row(ticket: FaultTicket, *, after: datetime, sequence: int) -> Deadline | None:
-    """``schedule_customer_update``'s row (R-CUST-UPDATE) for a ticket opened in this transaction, not yet
-    written (it has no such row yet)."""
+    """``schedule_customer_update``'s row, unsaved (R-CUST-UPDATE): written with the other rows of a ticket opened
+    in this transaction, or by the sweep with a batch's rows at once, ignoring the ones that exist
+    (``deadline_unique_slot``)."""
     if not ticket.important:
         return None
     within = ticket.policy_duration("customer_update_within") or timedelta(minutes=30)
@@ -119,9 +128,7 @@ def customer_update_row(ticket: FaultTicket, *, after: datetime, sequence: int) 
                     due_at=after + within)
 
 
-def schedule_broadcast_slot(ticket: FaultTicket, *, due_at: datetime) -> Deadline:
-    """The next hourly broadcast slot (R-BCAST); slots are numbered per ticket across rounds."""
-    last = Deadline.objects.filter(ticket=ticket, kind=DeadlineKind.BROADCAST).aggregate(m=Max("sequence"))["m"]
-    return Deadline.objects.create(
-        ticket=ticket, kind=DeadlineKind.BROADCAST, round=ticket.round, sequence=(last or 0) + 1, due_at=due_at
-    )
+def last_broadcast_slots(ticket_ids) -> dict[int, int]:
+    """The highest broadcast slot number of each ticket (R-BCAST: slots are numbered per ticket across rounds)."""
+    return dict(Deadline.objects.filter(ticket_id__in=list(ticket_ids), kind=DeadlineKind.BROADCAST)
+                .order_by().values("ticket_id").annotate(m=Max("sequence")).values_list("ticket_id", "m"))

@@ -105,12 +105,13 @@ def _role(room: Room) -> str:
     return InvolvementRole.SUPPORT if room.code == RoomCode.SERVICE_SUPPORT else InvolvementRole.PROFESSIONAL
 
 
-def _related_rooms(ticket: FaultTicket) -> list[Room]:
-    """The professional rooms concerned by the alarm and the service, plus the support room."""
+def _related_rooms(ticket: FaultTicket, rooms: dict[str, Room] | None = None) -> list[Room]:
+    """The professional rooms concerned by the alarm and the service, plus the support room (``rooms``: every
+    room by code, read once for many tickets)."""
     service_type = ticket.circuit.service_type if ticket.circuit_id else None
     codes = related_professional_rooms(ticket.category, service_type)
     codes.append(RoomCode.SERVICE_SUPPORT)
-    rooms = rooms_by_code(codes)
+    rooms = rooms_by_code(codes) if rooms is None else rooms
     return [rooms[c] for c in codes if c in rooms and rooms[c].pk != ticket.lead_room_id]
 
 
