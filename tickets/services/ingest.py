@@ -22,7 +22,7 @@ from staff.notify import send_many
 from staff.selectors import room_by_code
 from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
-from supportdesk.core.rows import Columns, cache_related
+from supportdesk.core.rows import Columns, cache_related, insert_all
 from supportdesk.core.services import in_future
 
 from .. import notify
@@ -40,7 +40,7 @@ from ..choices import (
     TicketState,
     Transition,
 )
-from ..models import Alarm, Deadline, DialTest, FaultTicket, PhoneNotification, TicketEvent, TicketRoom
+from ..models import Alarm, Deadline, DialTest, FaultTicket, TicketEvent, TicketRoom
 from ..permissions import ensure_can
 from ..selectors import CLOCK_KINDS
 from ..signals import ticket_transitioned
@@ -235,11 +235,9 @@ def _new_ticket(*, title, occurred_at, category, severity, outage, source, circu
 
 def _write(ticket: FaultTicket, events, rooms, deadline_rows) -> None:
     """The rows of a ticket just inserted, one ``INSERT`` per table."""
-    TicketEvent.objects.bulk_create(events)
-    if rooms:
-        TicketRoom.objects.bulk_create(rooms)
-    if deadline_rows:
-        Deadline.objects.bulk_create(deadline_rows)
+    insert_all(events)
+    insert_all(rooms)
+    insert_all(deadline_rows)
 
 
 def site_lead_required(ticket: FaultTicket) -> bool:
@@ -498,8 +496,7 @@ def _dispatched(ticket: FaultTicket, plan: NewDispatch, *, via: str) -> None:
     checklist, broadcast #1, the notifications (the dispatch's and the broadcast's in one ``send_many``, their
     recipients in one query), the receivers of ``ticket_transitioned``; then R-ESC-1 / R-ESC-3 late ingestion: a
     fault whose joint-handling clock ran out before its alarm arrived escalates at once."""
-    if plan.phones:
-        PhoneNotification.objects.bulk_create(plan.phones)
+    insert_all(plan.phones)
     if ticket.important:
         concerned, managers = notify.people_of_dispatch([r.pk for r in plan.notified_rooms], vendor_id=ticket.vendor_id)
         messages = [notify.dispatch_message(ticket, concerned)]
