@@ -1,6 +1,7 @@
 """Where tickets come from (docs/rules.md §3.1): NMS alarms and people; triage; alarm clears; re-routing."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -16,11 +17,12 @@ from django.utils.translation import gettext_lazy
 from customers.choices import Tier
 from customers.models import Circuit, Customer
 from customers.selectors import policy_for
-from staff.models import Room, User
+from staff.models import Room, User, Vendor
 from staff.notify import send_many
 from staff.selectors import room_by_code
 from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
+from supportdesk.core.rows import Columns, cache_related, insert_all
 from supportdesk.core.services import in_future
 
 from .. import notify
@@ -38,7 +40,7 @@ from ..choices import (
     TicketState,
     Transition,
 )
-from ..models import Alarm, Deadline, DialTest, FaultTicket, PhoneNotification, TicketEvent, TicketRoom
+from ..models import Alarm, Deadline, DialTest, FaultTicket, TicketEvent, TicketRoom
 from ..permissions import ensure_can
 from ..selectors import CLOCK_KINDS
 from ..signals import ticket_transitioned
@@ -233,11 +235,9 @@ def _new_ticket(*, title, occurred_at, category, severity, outage, source, circu
 
 def _write(ticket: FaultTicket, events, rooms, deadline_rows) -> None:
     """The rows of a ticket just inserted, one ``INSERT`` per table."""
-    TicketEvent.objects.bulk_create(events)
-    if rooms:
-        TicketRoom.objects.bulk_create(rooms)
-    if deadline_rows:
-        Deadline.objects.bulk_create(deadline_rows)
+    insert_all(events)
+    insert_all(rooms)
+    insert_all(deadline_rows)
 
 
 def site_lead_required(ticket: FaultTicket) -> bool:
@@ -326,37 +326,105 @@ def _circuit_of(data: AlarmIn) -> Circuit | None:
     the path, in one query: ``seen_alarm`` (an alarm already stored under this id, or None), ``ticket_states``
     (0: the circuit has an open ticket, 1: only resolved or closed ones, None: none) and, on PostgreSQL when the
     alarm will likely open a ticket, ``next_ticket_id`` reserved from the id sequence (its number is then known
-    before its one INSERT). None for an unknown circuit."""
-    open_states = ", ".join(f"'{state}'" for state in OPEN_STATES)
-    circuit_states = ", ".join(f"'{state}'" for state in _CIRCUIT_STATES)
-    seen = "(SELECT a.id FROM tickets_alarm a WHERE a.alarm_id = %s)"
-    states = (f"(SELECT min(CASE WHEN t.state IN ({open_states}) THEN 0 ELSE 1 END) FROM tickets_faultticket t "
-              f"WHERE t.circuit_ref = \"tickets_circuit\".\"circuit_id\" AND t.state IN ({circuit_states}))")
+    before its one INSERT). None for an unknown circuit.
+
+    On PostgreSQL the statement is written once per process (``_circuit_sql``): no ORM compilation per alarm."""
+    if connection.vendor == "postgresql":
+        sql, circuit_cols, customer_cols, vendor_cols = _circuit_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"circuit": data.circuit_id, "alarm": data.alarm_id})
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        circuit, at = circuit_cols.build(row)
+        customer, at = customer_cols.build(row, at)
+        vendor, at = vendor_cols.build(row, at)
+        cache_related(circuit, "customer", customer)
+        cache_related(circuit, "maintenance_vendor", vendor)
+        circuit.seen_alarm, circuit.ticket_states, circuit.next_ticket_id = row[at:]
+        return circuit
     qs = (
         Circuit.objects.select_related("customer", "maintenance_vendor").filter(circuit_id=data.circuit_id)
-        .annotate(seen_alarm=RawSQL(seen, (data.alarm_id,), output_field=IntegerField()),
-                  ticket_states=RawSQL(states, (), output_field=IntegerField()))
+        .annotate(seen_alarm=RawSQL(_SEEN_SQL, (data.alarm_id,), output_field=IntegerField()),
+                  ticket_states=RawSQL(_states_sql('"tickets_circuit"."circuit_id"'), (),
+                                       output_field=IntegerField()))
     )
-    if connection.vendor == "postgresql":
-        qs = qs.annotate(next_ticket_id=RawSQL(
-            f"CASE WHEN {seen} IS NULL AND coalesce({states}, 1) = 1 "
-            "THEN nextval(pg_get_serial_sequence('tickets_faultticket', 'id')) END",
-            (data.alarm_id,), output_field=IntegerField()))
     return qs.first()
+
+
+_SEEN_SQL = "(SELECT a.id FROM tickets_alarm a WHERE a.alarm_id = %s)"
+
+
+def _states_sql(circuit_column: str) -> str:
+    open_states = ", ".join(f"'{state}'" for state in OPEN_STATES)
+    circuit_states = ", ".join(f"'{state}'" for state in _CIRCUIT_STATES)
+    return (f"(SELECT min(CASE WHEN t.state IN ({open_states}) THEN 0 ELSE 1 END) FROM tickets_faultticket t "
+            f"WHERE t.circuit_ref = {circuit_column} AND t.state IN ({circuit_states}))")
+
+
+@functools.cache
+def _circuit_sql():
+    """``_circuit_of``'s statement on PostgreSQL and the column lists it reads (circuit, customer, vendor)."""
+    circuit, customer, vendor = Columns(Circuit, "c"), Columns(Customer, "k"), Columns(Vendor, "v")
+    seen = "(SELECT a.id FROM tickets_alarm a WHERE a.alarm_id = %(alarm)s)"
+    states = _states_sql("c.circuit_id")
+    sql = (
+        f"SELECT {circuit.sql}, {customer.sql}, {vendor.sql}, {seen}, {states}, "
+        f"CASE WHEN {seen} IS NULL AND coalesce({states}, 1) = 1 "
+        "THEN nextval(pg_get_serial_sequence('tickets_faultticket', 'id')) END "
+        f"FROM {Circuit._meta.db_table} c "
+        f"LEFT JOIN {Customer._meta.db_table} k ON k.id = c.customer_id "
+        f"LEFT JOIN {Vendor._meta.db_table} v ON v.id = c.maintenance_vendor_id "
+        "WHERE c.circuit_id = %(circuit)s LIMIT 1"
+    )
+    return sql, circuit, customer, vendor
 
 
 def _circuit_ticket(circuit_ref: str) -> FaultTicket | None:
     """The circuit's open ticket, else its latest resolved or closed one (the one a new ticket recurs), locked;
-    one query. The open ticket comes with what the answer shows."""
-    clocks = _clocks_column('"tickets_faultticket"."id"')
+    one query. The open ticket comes with what the answer shows. On PostgreSQL the statement is written once per
+    process (``_circuit_ticket_sql``)."""
+    if connection.vendor == "postgresql":
+        sql, ticket_cols, customer_cols, room_cols = _circuit_ticket_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"circuit": circuit_ref})
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        ticket, at = ticket_cols.build(row)
+        customer, at = customer_cols.build(row, at)
+        room, at = room_cols.build(row, at)
+        cache_related(ticket, "customer", customer)
+        cache_related(ticket, "lead_room", room)
+        ticket.closed, ticket.clocks = row[at:]
+        return ticket
     qs = (
         FaultTicket.objects.select_for_update(no_key=True, of=("self",)).select_related("customer", "lead_room")
         .filter(circuit_ref=circuit_ref, state__in=_CIRCUIT_STATES)
         .annotate(closed=Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1)))
     )
-    if clocks is not None:
-        qs = qs.annotate(clocks=clocks)
     return qs.order_by("closed", "-occurred_at").first()
+
+
+@functools.cache
+def _circuit_ticket_sql():
+    """``_circuit_ticket``'s statement on PostgreSQL and the column lists it reads (ticket, customer, lead room):
+    the ORM's query (select_related, ``FOR NO KEY UPDATE OF`` the ticket) written out."""
+    ticket, customer, room = Columns(FaultTicket, "t"), Columns(Customer, "k"), Columns(Room, "r")
+    open_states = ", ".join(f"'{state}'" for state in OPEN_STATES)
+    circuit_states = ", ".join(f"'{state}'" for state in _CIRCUIT_STATES)
+    kinds = ", ".join(f"'{k}'" for k in CLOCK_KINDS)
+    sql = (
+        f"SELECT {ticket.sql}, {customer.sql}, {room.sql}, "
+        f"CASE WHEN t.state IN ({open_states}) THEN 0 ELSE 1 END AS closed, "
+        f"({_CLOCKS_SQL.format(ticket='t.id', kinds=kinds)}) "
+        f"FROM {FaultTicket._meta.db_table} t "
+        f"LEFT JOIN {Customer._meta.db_table} k ON k.id = t.customer_id "
+        f"LEFT JOIN {Room._meta.db_table} r ON r.id = t.lead_room_id "
+        f"WHERE t.circuit_ref = %(circuit)s AND t.state IN ({circuit_states}) "
+        "ORDER BY closed, t.occurred_at DESC LIMIT 1 FOR NO KEY UPDATE OF t"
+    )
+    return sql, ticket, customer, room
 
 
 _CIRCUIT_STATES = [*OPEN_STATES, TicketState.RESOLVED, TicketState.CLOSED]
@@ -428,8 +496,7 @@ def _dispatched(ticket: FaultTicket, plan: NewDispatch, *, via: str) -> None:
     checklist, broadcast #1, the notifications (the dispatch's and the broadcast's in one ``send_many``, their
     recipients in one query), the receivers of ``ticket_transitioned``; then R-ESC-1 / R-ESC-3 late ingestion: a
     fault whose joint-handling clock ran out before its alarm arrived escalates at once."""
-    if plan.phones:
-        PhoneNotification.objects.bulk_create(plan.phones)
+    insert_all(plan.phones)
     if ticket.important:
         concerned, managers = notify.people_of_dispatch([r.pk for r in plan.notified_rooms], vendor_id=ticket.vendor_id)
         messages = [notify.dispatch_message(ticket, concerned)]
