@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def small_rates(settings):
+def small_rates(settings, frozen_clock):
+    """Small rates, on a frozen clock: the limits count in windows of a minute, and a run must not straddle one."""
     settings.API_THROTTLE_RATES = {"client": "5/min", "address": "8/min", "bad_token": "3/min"}
+    return frozen_clock
 
 
 def test_a_client_over_its_rate_gets_429_with_retry_after(small_rates):
@@ -22,6 +24,23 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(small_rates):
     assert answers[:5] == [200] * 5 and answers[5] == 429
     refused = noc.get("/api/v1/tickets/")
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+
+
+def test_the_limit_slides_the_last_minute_still_counts_as_it_passes(small_rates):
+    """The last window counts by the share of it still inside the sliding minute: five requests at the end of one
+    minute leave room for two more 20 s into the next (5 × 2/3 = 3.3 of 5), not for a fresh five; at 50 s the
+    last minute has almost passed and another fits."""
+    noc = noc_client()
+    small_rates.move_to("2026-11-25 14:00:50+08:00")
+    assert [noc.get("/api/v1/tickets/").status_code for _ in range(6)] == [200] * 5 + [429]
+    small_rates.move_to("2026-11-25 14:01:20+08:00")
+    answers = [noc.get("/api/v1/tickets/").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    refused = noc.get("/api/v1/tickets/")
+    # 3.33 + 2 ≥ 5 until the last minute's weight falls below 3/5: at 14:01:24.
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 5
+    small_rates.move_to("2026-11-25 14:01:50+08:00")
+    assert noc.get("/api/v1/tickets/").status_code == 200
 
 
 def test_one_address_over_its_rate_gets_429_whoever_it_claims_to_be(small_rates):
