@@ -26,6 +26,9 @@ class Plan:
     prefix: str = "BENCH"
     bodies: list[bytes] = field(default_factory=list)  # kind "bodies"
     raised_at: str = ""
+    # kind "alarm": the body with placeholders (@PREFIX@ @SEQ@ @CIRCUIT@ @CATEGORY@ @OUTAGE@ @PORT@ @RAISED@);
+    # empty: alarm_body()
+    template: str = ""
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     wall_s: float = 0.0
+    quantiles: dict[float, float] = field(default_factory=dict)  # percentile -> ms, when no raw latencies (wrk)
+    extra: int = 0  # requests sent beyond the plan (wrk, bodies: a closing GET)
 
     def merge(self, other: Result) -> None:
         self.latencies_ms += other.latencies_ms
@@ -47,6 +52,8 @@ class Result:
         return sum(v for k, v in self.statuses.items() if 200 <= k < 300)
 
     def percentile(self, p: float) -> float:
+        if not self.latencies_ms and p in self.quantiles:
+            return self.quantiles[p]
         if not self.latencies_ms:
             return float("nan")
         xs = sorted(self.latencies_ms)
@@ -54,12 +61,23 @@ class Result:
 
 
 def alarm_body(alarm_id: str, circuit_id: str, raised_at: str, n: int) -> bytes:
-    categories = ("transmission", "datacom", "core", "power")
     return json.dumps({
-        "alarm_id": alarm_id, "category": categories[n % len(categories)], "severity": "critical",
+        "alarm_id": alarm_id, "category": CATEGORIES[n % len(CATEGORIES)], "severity": "critical",
         "outage": "total" if n % 3 == 0 else "partial", "circuit_id": circuit_id,
         "title": f"LOS on STM-1 port {n % 16}", "raised_at": raised_at,
     }).encode()
+
+
+CATEGORIES = ("transmission", "datacom", "core", "power")
+
+
+def fill(template: str, *, prefix: str, seq: int, circuit: str, raised_at: str) -> bytes:
+    """A body from a template, as bench/wrk/driver.lua fills it."""
+    for key, value in (("@PREFIX@", prefix), ("@SEQ@", str(seq)), ("@CIRCUIT@", circuit),
+                       ("@CATEGORY@", CATEGORIES[seq % 4]), ("@OUTAGE@", "total" if seq % 3 == 0 else "partial"),
+                       ("@PORT@", str(seq % 16)), ("@RAISED@", raised_at)):
+        template = template.replace(key, value)
+    return template.encode()
 
 
 def _thread(plan: Plan, worker: int, thread: int, n_threads_total: int, index: int, out: Result,
@@ -79,8 +97,12 @@ def _thread(plan: Plan, worker: int, thread: int, n_threads_total: int, index: i
                 break
             seq = index + n * n_threads_total
             if plan.kind == "alarm":
-                circuit = plan.circuits[seq % len(plan.circuits)]
-                body = alarm_body(f"{plan.prefix}-{seq}", circuit, plan.raised_at, seq)
+                circuit = plan.circuits[seq % len(plan.circuits)] if plan.circuits else ""
+                if plan.template:
+                    body = fill(plan.template, prefix=plan.prefix, seq=seq, circuit=circuit,
+                                raised_at=plan.raised_at)
+                else:
+                    body = alarm_body(f"{plan.prefix}-{seq}", circuit, plan.raised_at, seq)
             else:
                 body = b'{"ping": 1}'
         else:

@@ -69,9 +69,11 @@ def bench_env() -> dict[str, str]:
         # No notification worker runs here: keep the sweep from re-sending the backlog on every pass.
         "NOTIFY_REQUEUE_GRACE_SECONDS": "86400",
         "SUPPORTDESK_VAR_DIR": str(ROOT / "var" / "bench"),
-        # The bench measures throughput from one address and one client: the API rate limits would answer 429.
-        "API_RATE_CLIENT": "100000000/min",
-        "API_RATE_ADDRESS": "100000000/min",
+        # The bench measures throughput from one address and one client: the rate limits still run (their cost is
+        # part of a request's) but never answer 429. A one-second window: DRF keeps every request of the window in
+        # the cache and re-writes that list on each request, so a one-minute window would grow the cost with load.
+        "API_RATE_CLIENT": "1000000/s",
+        "API_RATE_ADDRESS": "1000000/s",
     })
     return env
 
@@ -402,14 +404,76 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
-def measure_http(*, quick: bool, workers: int) -> None:
+def fact(name: str, text: str) -> None:
+    """A line that names rather than measures (``peer_kind helpdesk-2.6.1``)."""
+    FIGURES[name] = text
+    print(f"{name} {text}", flush=True)
+
+
+def failed_requests(result) -> int:
+    """Requests without a 2xx answer: non-2xx statuses plus requests that got no answer."""
+    return result.errors + sum(v for st, v in result.statuses.items() if not 200 <= st < 300)
+
+
+def load_phase(driver, plan, name: str, *, connections: int = 8, unit: str = "req/s") -> float:
+    """One load phase: ``{name}_per_s`` (2xx answers per second), p50 and p99, and every non-2xx status said."""
+    result = driver.drive(plan, connections=connections)
+    failed = failed_requests(result)
+    if failed or result.extra:
+        note(f"{name} ({plan.path}): {failed} failed, statuses {result.statuses}, no answer {result.errors}"
+             + (f", {result.extra} closing GETs" if result.extra else ""))
+    rate = result.ok / result.wall_s
+    figure(f"{name}_per_s", rate, unit)
+    figure(f"{name}_p50_ms", result.percentile(50), "ms")
+    figure(f"{name}_p99_ms", result.percentile(99), "ms")
+    figure(f"{name}_failed", failed, "requests")
+    return rate
+
+
+def measure_peer(driver, *, duration: float, workers: int, raised_at: str, run: int, peer: str) -> None:
+    """``peer_per_s``: django-helpdesk's ticket create over its DRF API (own virtualenv, database and gunicorn with
+    our worker count, same driver and concurrency); ``drf_peer_per_s``: the DRF ModelViewSet of bench/urls.py in
+    our gunicorn, which stands in as ``peer_per_s`` when helpdesk cannot be installed."""
+    from bench import helpdesk
+    from bench.load import Plan
+
+    hd = None
+    if peer == "helpdesk":
+        try:
+            hd = helpdesk.prepare(PG)
+        except RuntimeError as exc:  # no network, no pip: the fallback peer, said so
+            note(f"django-helpdesk unavailable ({exc}); the peer is the DRF ModelViewSet")
+    if hd is None:
+        return
+    port = free_port()
+    try:
+        proc = helpdesk.start(hd, PG, workers=workers, port=port)
+    except RuntimeError as exc:
+        note(f"django-helpdesk did not start ({exc}); the peer is the DRF ModelViewSet")
+        return
+    try:
+        plan = Plan(host="127.0.0.1", port=port, token=hd.token, path=helpdesk.PATH, duration=1.0, kind="alarm",
+                    circuits=[f"HD-{run}"], prefix=f"HD-{run}", raised_at=raised_at, template=helpdesk.template(hd.queue))
+        driver.drive(plan)  # warm the workers
+        plan.duration = duration
+        fact("peer_kind", hd.kind)
+        load_phase(driver, plan, "peer")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def measure_http(*, quick: bool, workers: int, driver_kind: str = "wrk", peer: str = "helpdesk") -> None:
     from django.utils import timezone
 
-    from bench.load import Plan, alarm_body, drive
+    from bench.load import Plan, alarm_body
+    from bench.wrk import Driver
     from tickets.models import Alarm, FaultTicket
 
     duration = 3.0 if quick else 20.0
     storm_n = 500 if quick else 10_000
+    driver = Driver(prefer_wrk=driver_kind == "wrk")
+    fact("load_driver", driver.kind)
     token = manage("issue_noc_token", f"bench-{time.time_ns()}").strip().splitlines()[-1]
     counts = ingest_query_counts(important_free_circuit())
     figure("ingest_queries", counts["new"], "queries")
@@ -417,36 +481,31 @@ def measure_http(*, quick: bool, workers: int) -> None:
     figure("ingest_duplicate_queries", counts["duplicate"], "queries")
     circuits = free_circuits(20_000)
     storm_circuits, ingest_circuits = circuits[:100], circuits[100:]
+    raised_at = (timezone.now() - timedelta(minutes=1)).isoformat()
+    run = time.time_ns()
     proc, port = start_gunicorn(workers)
     try:
         base = Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/bench/ping/", duration=1.0)
-        drive(base)  # warm the workers
+        driver.drive(base)  # warm the workers
         base.duration = duration
-        baseline = drive(base)
-        baseline_rate = baseline.ok / baseline.wall_s
-        figure("baseline_per_s", baseline_rate, "req/s")
-        figure("baseline_p50_ms", baseline.percentile(50), "ms")
+        baseline_rate = load_phase(driver, base, "baseline")
 
-        raised_at = (timezone.now() - timedelta(minutes=1)).isoformat()
-        run = time.time_ns()
-        # The peer (a DRF ModelViewSet create: a ticket and two related rows) and the raw-SQL ceiling.
-        for name, path in (("peer", "/api/v1/bench/peer/"), ("raw", "/api/v1/bench/raw/")):
-            result = drive(Plan(host="127.0.0.1", port=port, token=token, path=path, duration=duration,
-                                kind="alarm", circuits=[f"{name.upper()}-{run}"], prefix=f"{name.upper()}-{run}",
-                                raised_at=raised_at))
-            failed = result.errors + sum(v for st, v in result.statuses.items() if st >= 300)
-            if failed:
-                note(f"{path}: {failed} failed requests {result.statuses}")
-            figure(f"{name}_per_s", result.ok / result.wall_s, "req/s")
-            figure(f"{name}_p50_ms", result.percentile(50), "ms")
+        # The DRF ModelViewSet (a ticket and two related rows; the peer when helpdesk is not there) and the raw-SQL
+        # ceiling.
+        for name, path in (("drf_peer", "/api/v1/bench/peer/"), ("raw", "/api/v1/bench/raw/")):
+            load_phase(driver, Plan(host="127.0.0.1", port=port, token=token, path=path, duration=duration,
+                                    kind="alarm", circuits=[f"{name.upper()}-{run}"], prefix=f"{name.upper()}-{run}",
+                                    raised_at=raised_at), name)
+        # helpdesk in its own gunicorn (ours idles meanwhile), right before the alarms it is compared with
+        measure_peer(driver, duration=duration, workers=workers, raised_at=raised_at, run=run, peer=peer)
+        if "peer_kind" not in FIGURES:
+            fact("peer_kind", "drf-modelviewset")
+            figure("peer_per_s", FIGURES["drf_peer_per_s"], "req/s")
         before = FaultTicket.objects.count()
-        ingest = drive(Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/", duration=duration,
-                            kind="alarm", circuits=ingest_circuits, prefix=f"BENCH-{run}", raised_at=raised_at))
-        rate = ingest.ok / ingest.wall_s
+        rate = load_phase(driver, Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/",
+                                       duration=duration, kind="alarm", circuits=ingest_circuits,
+                                       prefix=f"BENCH-{run}", raised_at=raised_at), "ingest", unit="alarms/s")
         figure("ingest_alarms_per_s", rate, "alarms/s")
-        figure("ingest_p50_ms", ingest.percentile(50), "ms")
-        figure("ingest_p99_ms", ingest.percentile(99), "ms")
-        figure("ingest_failed", ingest.errors + sum(v for s, v in ingest.statuses.items() if s >= 300), "requests")
         figure("ingest_tickets_created", FaultTicket.objects.count() - before, "tickets")
         figure("ingest_ratio", rate / baseline_rate, "ratio")
         figure("ingest_vs_peer", rate / FIGURES["peer_per_s"], "ratio")
@@ -454,15 +513,17 @@ def measure_http(*, quick: bool, workers: int) -> None:
 
         storm_start = timezone.now()
         bodies = [alarm_body(f"STORM-{run}-{j}", storm_circuits[j % 100], raised_at, j) for j in range(storm_n)]
-        t0 = time.monotonic()
-        storm = drive(Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/", kind="bodies",
-                           bodies=bodies), threads=8)
-        figure("storm_alarms_per_s", storm.ok / (time.monotonic() - t0 - 1.0), "alarms/s")
+        storm = driver.drive(Plan(host="127.0.0.1", port=port, token=token, path="/api/v1/alarms/", kind="bodies",
+                                  bodies=bodies), connections=16)
+        if failed_requests(storm) or storm.extra:
+            note(f"storm: statuses {storm.statuses}, no answer {storm.errors}, closing GETs {storm.extra}")
+        figure("storm_alarms_per_s", storm.ok / storm.wall_s, "alarms/s")
         figure("storm_alarms_sent", storm_n, "alarms")
-        figure("storm_failed", storm.errors + sum(v for s, v in storm.statuses.items() if s >= 300), "requests")
+        figure("storm_failed", failed_requests(storm), "requests")
         figure("storm_alarms_stored", Alarm.objects.filter(alarm_id__startswith=f"STORM-{run}-").count(), "alarms")
         figure("storm_tickets_created", FaultTicket.objects.filter(circuit_ref__in=storm_circuits,
                                                                    created_at__gte=storm_start).count(), "tickets")
+        figure("storm_p50_ms", storm.percentile(50), "ms")
         figure("storm_p99_ms", storm.percentile(99), "ms")
     finally:
         proc.terminate()
@@ -792,6 +853,10 @@ def main() -> int:
     parser.add_argument("--skip-quality", action="store_true", help="no service-quality figures")
     parser.add_argument("--quality-storage", action="store_true",
                         help="also compare one table + BRIN with daily partitions (the storage choice)")
+    parser.add_argument("--driver", choices=("wrk", "python"), default="wrk",
+                        help="HTTP load generator (default wrk, installed with apt-get if missing; python if not)")
+    parser.add_argument("--peer", choices=("helpdesk", "drf"), default="helpdesk",
+                        help="the ingest peer: django-helpdesk in its own virtualenv (default) or the DRF ModelViewSet")
     parser.add_argument("--skip-outage", action="store_true", help="no worker + beat phase (lateness figures)")
     parser.add_argument("--outage", default=None,
                         help="deadlines due at once in the outage phase, comma-separated (default 1000,5000; quick 1000)")
@@ -858,7 +923,7 @@ def main() -> int:
     figure("queue_queries", FIGURES[f"queue_queries_{large_tag}"], "queries")
 
     if not args.skip_http:
-        measure_http(quick=args.quick, workers=workers)
+        measure_http(quick=args.quick, workers=workers, driver_kind=args.driver, peer=args.peer)
     quality_goals = {} if args.skip_quality else measure_quality(quick=args.quick)
     flush_broker()
     if not args.skip_outage:
