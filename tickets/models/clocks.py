@@ -58,6 +58,11 @@ class Deadline(models.Model):
             # the dashboard's breaches of today and of the week
             models.Index(fields=["-breached_at"], condition=Q(breached_at__isnull=False),
                          name="deadline_breached_idx"),
+            # the dashboard's customer updates owed (R-CUST-UPDATE): the rows not yet met or cancelled, not every
+            # customer update of the history
+            models.Index(fields=["due_at"], condition=Q(kind="customer_update", met_at__isnull=True,
+                                                        cancelled_at__isnull=True),
+                         name="deadline_update_owed_idx"),
         ]
         verbose_name = _("时限")
         verbose_name_plural = _("时限")
