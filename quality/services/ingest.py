@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -65,41 +66,49 @@ def _plausible_ref(ref) -> bool:
     return True
 
 
+def _good_time(raw: str, latest: datetime) -> datetime | None:
+    at = _parse_at(raw)
+    return at if at is not None and at <= latest else None
+
+
 def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutcome:
     """R-QUAL-SERIES: keep every good sample, name every bad one; a repeated (circuit, indicator, at) is a
     duplicate and replaces nothing. All good samples are written in one statement."""
     now = now or timezone.now()
     outcome = IngestOutcome()
-    raw_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
+    try:
+        raw_refs = {s.get("circuit_id") for s in samples}  # the usual body: objects with string ids
+    except (AttributeError, TypeError):
+        raw_refs = {s.get("circuit_id") for s in samples if isinstance(s, dict) and isinstance(s.get("circuit_id"), str)}
     circuit_refs = {ref for ref in raw_refs if _plausible_ref(ref)}
     found = _circuits(circuit_refs)
-    circuits, service_types = {}, {}
-    for ref, pk, service_type in found:
-        circuits[ref], service_types[ref] = pk, service_type
     indicators = dict(Indicator.objects.values_list("code", "pk"))
     measured = set(ServiceIndicator.objects.values_list("service_type", "indicator__code"))
+    codes_measured: dict[str, set[str]] = {}
+    for service_type, code in measured:
+        codes_measured.setdefault(service_type, set()).add(code)
+    circuits, service_types = {}, {}
+    known: dict[str, tuple[int, set[str]]] = {}  # circuit_id -> (pk, the indicator codes measured on its type)
+    for ref, pk, service_type in found:
+        circuits[ref], service_types[ref] = pk, service_type
+        known[ref] = (pk, codes_measured.get(service_type, set()))
     rows: list[tuple[int, int, datetime, float]] = []
-    valid_pairs: dict[tuple[str, str], tuple[int, int]] = {}
-    times: dict[str, datetime | None] = {}  # a batch repeats the same few timestamps over many series
+    good_times: dict[str, datetime | None] = {}  # a batch repeats the same few timestamps over many series
     latest = now + CLOCK_SKEW
     for index, sample in enumerate(samples):
         # The usual case first (a good sample), without building an error dict: 10,000 samples a request.
         if type(sample) is dict:
-            ref, code, value = sample.get("circuit_id"), sample.get("indicator"), sample.get("value")
-            if type(ref) is str and type(code) is str and type(value) in (float, int) and math.isfinite(value):
-                ids = valid_pairs.get((ref, code))
-                if ids is None and ref in circuits and code in indicators and (service_types[ref], code) in measured:
-                    ids = valid_pairs[(ref, code)] = (circuits[ref], indicators[code])
-                at = None
-                if ids is not None:
-                    raw = sample.get("at")
-                    if type(raw) is str:
-                        at = times.get(raw, False)
-                        if at is False:
-                            at = times[raw] = _parse_at(raw)
-                if at is not None and at <= latest:
-                    rows.append((ids[0], ids[1], at, float(value)))
-                    continue
+            ref, code, raw, value = sample.get("circuit_id"), sample.get("indicator"), sample.get("at"), sample.get("value")
+            if (type(ref) is str and type(code) is str and type(raw) is str and type(value) in (float, int)
+                    and math.isfinite(value)):
+                circuit = known.get(ref)
+                if circuit is not None and code in circuit[1]:
+                    at = good_times.get(raw, False)
+                    if at is False:
+                        at = good_times[raw] = _good_time(raw, latest)
+                    if at is not None:
+                        rows.append((circuit[0], indicators[code], at, float(value)))
+                        continue
         errors: dict[str, list[str]] = {}
         if not isinstance(sample, dict):
             outcome.rejected.append({"index": index, "errors": {"non_field_errors": ["must be an object"]}})
@@ -135,11 +144,28 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
     return outcome
 
 
+# PostgreSQL's binary COPY: a signature, rows of (field count, then each field's length and big-endian value), a
+# trailer. A timestamptz is the microseconds since 2000-01-01 UTC.
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # no flags, no header extension
+COPY_TRAILER = b"\xff\xff"
+COPY_ROW = struct.Struct(">hiqiqiqid")  # 4 fields: circuit_id int8, indicator_id int8, at timestamptz, value float8
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
 def _copy(cursor, table: str, rows) -> None:
+    """One binary COPY of the rows, packed here (psycopg's ``write_row`` costs a third of a microsecond a row)."""
+    pack = COPY_ROW.pack
+    micros: dict[datetime, int] = {}
+    chunks = [COPY_SIGNATURE]
+    for circuit_pk, indicator_pk, at, value in rows:
+        at_us = micros.get(at)
+        if at_us is None:
+            at_us = micros[at] = (at - PG_EPOCH) // ONE_MICROSECOND
+        chunks.append(pack(4, 8, circuit_pk, 8, indicator_pk, 8, at_us, 8, value))
+    chunks.append(COPY_TRAILER)
     with cursor.cursor.copy(f"COPY {table} (circuit_id, indicator_id, at, value) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(["int8", "int8", "timestamptz", "float8"])
-        for row in rows:
-            copy.write_row(row)
+        copy.write(b"".join(chunks))
 
 
 @transaction.atomic
@@ -149,16 +175,14 @@ def _insert(rows: list[tuple[int, int, datetime, float]]) -> int:
     table = Sample._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            keys = {(r[0], r[1], r[2]) for r in rows}
-            if len(keys) == len(rows):
-                # The usual batch is all new: COPY it straight in (binary), inside a savepoint. A unique violation
-                # (some sample was stored before) undoes only the savepoint, and the careful path below runs.
-                try:
-                    with transaction.atomic():
-                        _copy(cursor, table, rows)
-                    return len(rows)
-                except (IntegrityError, psycopg_errors.UniqueViolation):
-                    pass
+            # The usual batch is all new: COPY it straight in (binary), inside a savepoint. A unique violation
+            # (a sample stored before, or repeated in the batch) undoes only the savepoint, and the careful path runs.
+            try:
+                with transaction.atomic():
+                    _copy(cursor, table, rows)
+                return len(rows)
+            except (IntegrityError, psycopg_errors.UniqueViolation):
+                pass
             # COPY into a scratch table, then one INSERT … SELECT that skips what is already stored ("a duplicate
             # replaces nothing"), its row count telling new from duplicate.
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS quality_sample_in "

@@ -7,13 +7,18 @@
 """
 from __future__ import annotations
 
+import codecs
 import re
 
 from django.http import HttpResponseBadRequest, JsonResponse
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.utils import json
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A decoded body holds no surrogate (strict codecs refuse them), so a parsed string can hold one only through a JSON
+# escape \uD800-\uDFFF. A body without such an escape is not walked: 10,000 samples are 50,000 strings.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def has_lone_surrogate(value) -> bool:
@@ -40,10 +45,17 @@ class StrictJSONParser(JSONParser):
     """JSON that can be stored as it is, or a 400 that says why."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
         try:
-            data = super().parse(stream, media_type, parser_context)
+            # DRF's JSONParser.parse, keeping the text to look for escapes in.
+            text = codecs.getreader(encoding)(stream).read()
+            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        if not SURROGATE_ESCAPE.search(text):
+            return data
         try:
             return self.check(data)
         except RecursionError:

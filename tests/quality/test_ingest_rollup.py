@@ -1,5 +1,5 @@
 """R-QUAL-SERIES: sample ingest (partial acceptance, duplicates) and the incremental rollups."""
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import time_machine
@@ -43,6 +43,32 @@ def test_a_repeated_sample_replaces_nothing_and_counts_as_duplicate():
     outcome = ingest_samples(samples=again)
     assert (outcome.accepted, outcome.duplicates) == (1, 2)
     assert sorted(Sample.objects.values_list("value", flat=True)) == [10, 12]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_same_instant_twice_in_a_new_batch_is_one_sample_and_one_duplicate():
+    """R-QUAL-SERIES: a batch with nothing stored before is copied in whole; an instant repeated inside it (written
+    with another offset, another value) is still a duplicate, the first value kept, the rest of the batch stored."""
+    circuit = f.CircuitFactory()
+    body = samples(circuit.circuit_id, "latency_ms", START, [10, 11, 12])
+    body.append({"circuit_id": circuit.circuit_id, "indicator": "latency_ms",
+                 "at": START.astimezone(timezone(timedelta(hours=8))).isoformat(), "value": 99})
+    outcome = ingest_samples(samples=body)
+    assert (outcome.accepted, outcome.duplicates, outcome.rejected) == (3, 1, [])
+    assert sorted(Sample.objects.values_list("at", "value")) == [(START + i * timedelta(minutes=5), v)
+                                                                  for i, v in enumerate([10, 11, 12])]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_stored_instant_and_value_are_the_posted_ones_to_the_microsecond():
+    """R-QUAL-SERIES: the rows are packed for a binary COPY by hand; what is read back is what was posted."""
+    circuit = f.CircuitFactory()
+    east8 = timezone(timedelta(hours=8))
+    times = [datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(2026, 11, 30, 17, 1, 2, 345_678, tzinfo=east8)]
+    body = [{"circuit_id": circuit.circuit_id, "indicator": "latency_ms", "at": times[0].isoformat(), "value": -0.1},
+            {"circuit_id": circuit.circuit_id, "indicator": "latency_ms", "at": times[1].isoformat(), "value": 7}]
+    assert ingest_samples(samples=body).accepted == 2
+    assert sorted(Sample.objects.values_list("at", "value")) == [(times[0], -0.1), (times[1], 7.0)]
 
 
 @time_machine.travel(NOW, tick=False)

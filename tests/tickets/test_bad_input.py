@@ -39,6 +39,23 @@ def test_a_lone_surrogate_in_an_alarms_title_is_a_400():
     assert not Alarm.objects.exists()
 
 
+def test_a_lone_surrogate_escape_in_capitals_is_a_400_and_a_surrogate_pair_is_text():
+    """The parser looks for escapes in the body's text before walking it: \\uDFFF is caught as \\udfff is, and an
+    escaped pair (an emoji) is ordinary text."""
+    circuit = f.CircuitFactory(customer__tier="gold")
+    client = noc_client()
+    bad = _raw_json(alarm_body(circuit.circuit_id, title=f"LOS{LONE}")).replace("\\udfff", "\\uDFFF")
+    assert "\\uDFFF" in bad
+    response = client.post("/api/v1/alarms/", bad, content_type="application/json")
+    assert response.status_code == 400
+    assert not Alarm.objects.exists()
+    good = _raw_json(alarm_body(circuit.circuit_id, title="LOS \U0001F600"))
+    assert "\\ud83d\\ude00" in good
+    response = client.post("/api/v1/alarms/", good, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Alarm.objects.get().title == "LOS \U0001F600"
+
+
 def test_an_alertmanager_batch_with_a_lone_surrogate_keeps_every_good_alert():
     circuits = [f.CircuitFactory(customer__tier="gold") for _ in range(3)]
     alerts = [circuit_alert(c.circuit_id) for c in circuits]
