@@ -71,6 +71,14 @@ def _good_time(raw: str, latest: datetime) -> datetime | None:
     return at if at is not None and at <= latest else None
 
 
+def _finite(value: int | float) -> bool:
+    """A number a sample can carry: finite as a float (an integer literal beyond a float's range is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutcome:
     """R-QUAL-SERIES: keep every good sample, name every bad one; a repeated (circuit, indicator, at) is a
     duplicate and replaces nothing. All good samples are written in one statement."""
@@ -100,7 +108,7 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
         if type(sample) is dict:
             ref, code, raw, value = sample.get("circuit_id"), sample.get("indicator"), sample.get("at"), sample.get("value")
             if (type(ref) is str and type(code) is str and type(raw) is str and type(value) in (float, int)
-                    and math.isfinite(value)):
+                    and _finite(value)):
                 circuit = known.get(ref)
                 if circuit is not None and code in circuit[1]:
                     at = good_times.get(raw, False)
@@ -131,7 +139,7 @@ def ingest_samples(*, samples: list, now: datetime | None = None) -> IngestOutco
         elif at > now + CLOCK_SKEW:
             errors["at"] = ["is in the future"]
         value = sample.get("value")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
             errors["value"] = ["a finite number is required"]
         if errors:
             outcome.rejected.append({"index": index, "errors": errors})

@@ -1,4 +1,5 @@
 """The quality REST API (CONTRACT.md "Service quality"): samples, series, warnings, dial tests."""
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,6 +43,21 @@ def test_samples_partial_acceptance_and_duplicates_over_the_api():
     again = client.post(URL, {"samples": good[:2]}, format="json").json()
     assert (again["accepted"], again["duplicates"]) == (0, 2)
     assert Sample.objects.count() == 3
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_value_beyond_a_floats_range_is_named_and_the_others_are_kept():
+    """R-QUAL-SERIES: an integer literal too large for a float (1 and 400 zeros) is a rejected sample naming
+    ``value``, not a server error; the good samples of the batch are kept."""
+    circuit = f.CircuitFactory()
+    good = samples(circuit.circuit_id, "latency_ms", START, [10])[0]
+    huge = {**good, "at": (START + timedelta(minutes=5)).isoformat()}
+    body = json.dumps({"samples": [good, {**huge, "value": 0}]}).replace('"value": 0', '"value": 1' + "0" * 400)
+    response = noc_client("probe", scopes=["quality:write"]).post(URL, body, content_type="application/json")
+    assert response.status_code == 202, response.content
+    assert response.json() == {"accepted": 1, "duplicates": 0,
+                               "rejected": [{"index": 1, "errors": {"value": ["a finite number is required"]}}]}
+    assert Sample.objects.count() == 1
 
 
 @time_machine.travel(NOW, tick=False)
