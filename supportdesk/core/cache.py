@@ -5,8 +5,9 @@ response callbacks: on a rate-limited API request (five to seven cache calls) th
 cost outside the database. A ``redis.Redis`` is safe to share (it takes a connection from its pool per command),
 so each pool's client is made once. Behaviour, keys and values are Django's.
 
-``add_or_incr`` counts in one round trip (``SET … NX EX`` and ``INCR`` pipelined) what ``add`` then ``incr`` (an
-``EXISTS`` and an ``INCRBY``) count in two or three; the API rate limits use it.
+``sliding_count`` (the API rate limits' read, decision and count) is one script run by Redis: one round trip a
+limit instead of a read and a count (an ``EXISTS`` and an ``INCRBY`` through Django's ``incr``), and atomic, so
+two requests at once cannot both take the last place.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class _SharedClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._sliding = None
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)
@@ -28,31 +30,59 @@ class _SharedClient(RedisCacheClient):
             client = self._clients[index] = self._client(connection_pool=self._pools[index])
         return client
 
+    def sliding_script(self):
+        """The ``_SLIDING_LUA`` script on the write server (``EVALSHA``, loaded again by redis-py if Redis lost it)."""
+        if self._sliding is None:
+            self._sliding = self.get_client(write=True).register_script(_SLIDING_LUA)
+        return self._sliding
+
 
 class RedisCache(_DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _SharedClient
 
-    def add_or_incr(self, key, timeout: int) -> int:
-        """Add 1 to the integer at ``key``, creating it (expiring after ``timeout`` seconds) when absent; the new
-        value. Django's serializer keeps integers as Redis integers, so ``get`` reads what this writes."""
-        key = self.make_and_validate_key(key)
-        pipe = self._cache.get_client(key, write=True).pipeline(transaction=False)
-        pipe.set(key, 0, ex=timeout, nx=True)
-        pipe.incr(key)
-        return pipe.execute()[1]
+    def sliding_count(self, current, last, *, covered: float, limit: int, timeout: int) -> tuple[bool, int, int]:
+        """See ``sliding_count`` below; one ``EVALSHA`` (Django's serializer keeps integers as Redis integers, so
+        ``get`` reads what this writes)."""
+        current, last = self.make_and_validate_key(current), self.make_and_validate_key(last)
+        script = self._cache.sliding_script()
+        allowed, seen, before = script(keys=[current, last], args=[repr(covered), limit, timeout])
+        return bool(allowed), seen, before
 
 
-def add_or_incr(cache, key, timeout: int) -> int:
-    """``cache.add_or_incr`` where the backend has it, else ``add`` then ``incr`` (any Django cache)."""
-    fast = getattr(cache, "add_or_incr", None)
+# KEYS: this window's counter, the last one's; ARGV: the share of the last window still covered, the limit, the
+# counter's lifetime in seconds.
+_SLIDING_LUA = """
+local seen = tonumber(redis.call('GET', KEYS[1])) or 0
+local before = tonumber(redis.call('GET', KEYS[2])) or 0
+if seen + before * tonumber(ARGV[1]) >= tonumber(ARGV[2]) then
+  return {0, seen, before}
+end
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[3], 'NX')
+redis.call('INCR', KEYS[1])
+return {1, seen, before}
+"""
+
+
+def sliding_count(cache, current, last, *, covered: float, limit: int, timeout: int) -> tuple[bool, int, int]:
+    """A sliding-window rate limit's step: with ``seen`` counted in this window's counter and ``before`` in the
+    last one's, allowed when ``seen + before × covered < limit``, and then counted (the counter made, expiring
+    after ``timeout`` seconds, when absent). (allowed, seen, before). ``cache.sliding_count`` where the backend has
+    it, else a read and a count through any Django cache."""
+    fast = getattr(cache, "sliding_count", None)
     if fast is not None:
-        return fast(key, timeout)
-    if cache.add(key, 1, timeout=timeout):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.add(key, 1, timeout=timeout)
-        return 1
+        return fast(current, last, covered=covered, limit=limit, timeout=timeout)
+    counts = cache.get_many([current, last])
+    seen, before = counts.get(current, 0), counts.get(last, 0)
+    if seen + before * covered >= limit:
+        return False, seen, before
+    if current in counts:
+        try:
+            cache.incr(current)
+            return True, seen, before
+        except ValueError:  # expired between the two calls
+            pass
+    if not cache.add(current, 1, timeout=timeout):
+        cache.incr(current)
+    return True, seen, before
