@@ -11,6 +11,23 @@ from supportdesk.core.rows import Columns, cache_related
 
 from .choices import Language, Role, RoomCode, RoomKind
 
+_REFERENCE_NAMES: dict[str, str | None] = {}
+
+
+def _reference_name(code: str) -> str | None:
+    """The untranslated name of a reference room code (None for another code), worked out once per process: the
+    room names go into every dispatch message."""
+    try:
+        return _REFERENCE_NAMES[code]
+    except KeyError:
+        pass
+    name = None
+    if code in RoomCode.values:
+        with translation.override(None):
+            name = str(RoomCode(code).label)
+    _REFERENCE_NAMES[code] = name
+    return name
+
 
 class Room(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True, choices=RoomCode.choices)
@@ -25,12 +42,8 @@ class Room(models.Model):
 
     def __str__(self):
         # A room still carrying its reference name is shown in the active language; a renamed one keeps its name.
-        if self.code in RoomCode.values:
-            label = RoomCode(self.code).label
-            with translation.override(None):
-                reference = str(label)
-            if self.name == reference:
-                return str(label)
+        if self.name == _reference_name(self.code):
+            return str(RoomCode(self.code).label)
         return self.name
 
     @property

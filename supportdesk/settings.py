@@ -375,7 +375,7 @@ SPECTACULAR_SETTINGS = {
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
+    CACHES = {"default": {"BACKEND": "supportdesk.core.cache.RedisCache", "LOCATION": CELERY_BROKER_URL,
                           "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="supportdesk"),
                           "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}}}
 else:

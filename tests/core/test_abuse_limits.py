@@ -1,6 +1,7 @@
 """Rate limits (429 with Retry-After), a Content-Security-Policy the pages pass, and
 /health/ details only for staff or the health token."""
 import re
+import uuid
 
 import pytest
 from django.test import Client
@@ -26,10 +27,36 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(small_rates):
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
 
 
-def test_the_limit_slides_the_last_minute_still_counts_as_it_passes(small_rates):
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache backend (``supportdesk.core.cache.RedisCache``) on the suite's Redis, keys of this test
+    only."""
+    settings.CACHES = {"default": {"BACKEND": "supportdesk.core.cache.RedisCache",
+                                   "LOCATION": settings.CELERY_BROKER_URL, "KEY_PREFIX": f"t-{uuid.uuid4().hex}"}}
+
+
+def test_on_redis_a_client_over_its_rate_gets_429_and_the_counter_expires(small_rates, redis_cache):
+    """The Redis backend reads, decides and counts in one script (``sliding_count``): same answers as any cache,
+    and the window's counter is an integer that expires on its own."""
+    from django.core.cache import cache
+
+    noc = noc_client()
+    answers = [noc.get("/api/v1/tickets/").status_code for _ in range(6)]
+    assert answers[:5] == [200] * 5 and answers[5] == 429
+    keys = [k for k in cache._cache.get_client().keys(f"{cache.key_prefix}:*") if b"throttle_client" in k]
+    assert len(keys) == 1
+    client = cache._cache.get_client()
+    assert int(client.get(keys[0])) == 5 and 0 < client.ttl(keys[0]) <= 121
+    client.delete(*client.keys(f"{cache.key_prefix}:*"))
+
+
+@pytest.mark.parametrize("backend", ["locmem", "redis"])
+def test_the_limit_slides_the_last_minute_still_counts_as_it_passes(small_rates, backend, request):
     """The last window counts by the share of it still inside the sliding minute: five requests at the end of one
     minute leave room for two more 20 s into the next (5 × 2/3 = 3.3 of 5), not for a fresh five; at 50 s the
     last minute has almost passed and another fits."""
+    if backend == "redis":
+        request.getfixturevalue("redis_cache")
     noc = noc_client()
     small_rates.move_to("2026-11-25 14:00:50+08:00")
     assert [noc.get("/api/v1/tickets/").status_code for _ in range(6)] == [200] * 5 + [429]

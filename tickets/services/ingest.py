@@ -479,7 +479,7 @@ def _ingest_new(data: AlarmIn, circuit: Circuit | None, *, via: str) -> IngestRe
 
 def _store_alarm(data: AlarmIn, ticket: FaultTicket, *, circuit_id, correlated: bool, via: str) -> Alarm:
     alarm = _alarm_row(data, ticket, circuit_id=circuit_id, correlated=correlated, via=via)
-    alarm.save(force_insert=True)
+    insert_all([alarm])
     return alarm
 
 
@@ -501,7 +501,7 @@ def _dispatched(ticket: FaultTicket, plan: NewDispatch, *, via: str) -> None:
         concerned, managers = notify.people_of_dispatch([r.pk for r in plan.notified_rooms], vendor_id=ticket.vendor_id)
         messages = [notify.dispatch_message(ticket, concerned)]
         if plan.broadcast is not None:
-            plan.broadcast.save(force_insert=True)
+            insert_all([plan.broadcast])
             messages.append(notify.broadcast_message(ticket, plan.broadcast, concerned + managers))
         send_many(messages)
     else:

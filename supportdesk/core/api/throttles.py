@@ -10,9 +10,10 @@ they can be tuned by environment (``API_RATE_CLIENT``, ``API_RATE_ADDRESS``, ``A
 
 The client and address limits count with two fixed-window counters per key (this window's and the last), and
 weigh the last window by the share of it still inside the sliding window: the estimate of a sliding window that
-Cloudflare and nginx use. Two small cache round trips a limit, whatever the rate — DRF's own throttle keeps, reads
-and writes back a list of every request's time (2,400 floats at the address rate), which cost more per request
-the busier a NOC client was.
+Cloudflare and nginx use. One cache round trip a limit on Redis (``supportdesk.core.cache.sliding_count``: read,
+decide and count in one script), two on other caches, whatever the rate — DRF's own throttle keeps, reads and
+writes back a list of every request's time (2,400 floats at the address rate), which cost more per request the
+busier a NOC client was.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from supportdesk.core.cache import sliding_count
 
 
 class _SettingsRate(SimpleRateThrottle):
@@ -37,21 +40,12 @@ class _SettingsRate(SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         current, last = f"{key}:{window}", f"{key}:{window - 1}"
-        counts = cache.get_many([current, last])
-        seen, before = counts.get(current, 0), counts.get(last, 0)
         covered = 1 - (now - window * self.duration) / self.duration  # the part of the last window still inside
-        if seen + before * covered >= self.num_requests:
+        allowed, seen, before = sliding_count(cache, current, last, covered=covered, limit=self.num_requests,
+                                              timeout=2 * self.duration + 1)
+        if not allowed:
             self._wait = self._seconds_to_room(seen, before, now, window)
-            return False
-        if current in counts:
-            try:
-                cache.incr(current)
-                return True
-            except ValueError:  # expired between the two calls
-                pass
-        if not cache.add(current, 1, timeout=2 * self.duration + 1):
-            cache.incr(current)
-        return True
+        return allowed
 
     def _seconds_to_room(self, seen: int, before: int, now: float, window: int) -> float:
         """How long until one more request fits: when the last window's weight has fallen far enough, or (this
