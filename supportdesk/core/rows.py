@@ -32,6 +32,21 @@ class Columns:
         return self.model.from_db(connection.alias, self.attnames, values), end
 
 
+def fetch_built(sql: str, params, *columns: Columns):
+    """Run ``sql`` (one row at most) and build a model instance per ``Columns`` from its leading columns, in order:
+    ``(instances, the remaining values)``, or None when there is no row."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances, at = [], 0
+    for cols in columns:
+        instance, at = cols.build(row, at)
+        instances.append(instance)
+    return instances, row[at:]
+
+
 def cache_related(obj, field_name: str, related) -> None:
     """What ``select_related`` leaves on ``obj``: the related object (or None) cached for ``obj.<field_name>``."""
     obj._meta.get_field(field_name).set_cached_value(obj, related)

@@ -22,7 +22,7 @@ from staff.notify import send_many
 from staff.selectors import room_by_code
 from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
-from supportdesk.core.rows import Columns, cache_related, insert_all
+from supportdesk.core.rows import Columns, cache_related, fetch_built, insert_all
 from supportdesk.core.services import in_future
 
 from .. import notify
@@ -330,18 +330,14 @@ def _circuit_of(data: AlarmIn) -> Circuit | None:
 
     On PostgreSQL the statement is written once per process (``_circuit_sql``): no ORM compilation per alarm."""
     if connection.vendor == "postgresql":
-        sql, circuit_cols, customer_cols, vendor_cols = _circuit_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"circuit": data.circuit_id, "alarm": data.alarm_id})
-            row = cursor.fetchone()
-        if row is None:
+        sql, *columns = _circuit_sql()
+        found = fetch_built(sql, {"circuit": data.circuit_id, "alarm": data.alarm_id}, *columns)
+        if found is None:
             return None
-        circuit, at = circuit_cols.build(row)
-        customer, at = customer_cols.build(row, at)
-        vendor, at = vendor_cols.build(row, at)
+        (circuit, customer, vendor), extra = found
         cache_related(circuit, "customer", customer)
         cache_related(circuit, "maintenance_vendor", vendor)
-        circuit.seen_alarm, circuit.ticket_states, circuit.next_ticket_id = row[at:]
+        circuit.seen_alarm, circuit.ticket_states, circuit.next_ticket_id = extra
         return circuit
     qs = (
         Circuit.objects.select_related("customer", "maintenance_vendor").filter(circuit_id=data.circuit_id)
@@ -385,18 +381,14 @@ def _circuit_ticket(circuit_ref: str) -> FaultTicket | None:
     one query. The open ticket comes with what the answer shows. On PostgreSQL the statement is written once per
     process (``_circuit_ticket_sql``)."""
     if connection.vendor == "postgresql":
-        sql, ticket_cols, customer_cols, room_cols = _circuit_ticket_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"circuit": circuit_ref})
-            row = cursor.fetchone()
-        if row is None:
+        sql, *columns = _circuit_ticket_sql()
+        found = fetch_built(sql, {"circuit": circuit_ref}, *columns)
+        if found is None:
             return None
-        ticket, at = ticket_cols.build(row)
-        customer, at = customer_cols.build(row, at)
-        room, at = room_cols.build(row, at)
+        (ticket, customer, room), extra = found
         cache_related(ticket, "customer", customer)
         cache_related(ticket, "lead_room", room)
-        ticket.closed, ticket.clocks = row[at:]
+        ticket.closed, ticket.clocks = extra
         return ticket
     qs = (
         FaultTicket.objects.select_for_update(no_key=True, of=("self",)).select_related("customer", "lead_room")
