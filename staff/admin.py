@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.core.admin import ViewOnlyAdmin
+
 from .models import (
     ApiClient,
     ApiScope,
@@ -158,7 +160,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(HelpRequest)
-class HelpRequestAdmin(admin.ModelAdmin):
+class HelpRequestAdmin(ViewOnlyAdmin):
     """R-HELP: requests for higher support, read-only here (leaders answer them on the dashboard, through the
     service that checks who may answer)."""
 
@@ -167,12 +169,3 @@ class HelpRequestAdmin(admin.ModelAdmin):
     list_select_related = ("asked_by", "room", "answered_by")
     search_fields = ("subject_label", "question", "answer", "asked_by__username")
     date_hierarchy = "asked_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

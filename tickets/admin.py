@@ -2,6 +2,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.core.admin import ViewOnlyAdmin
+
 from . import models as m
 
 
@@ -74,18 +76,9 @@ class AlarmAdmin(admin.ModelAdmin):
         return False
 
 
-class TicketChildAdmin(admin.ModelAdmin):
+class TicketChildAdmin(ViewOnlyAdmin):
     list_select_related = ("ticket",)
     search_fields = ("ticket__number", "ticket__circuit_ref", "ticket__customer__name")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(m.Deadline)

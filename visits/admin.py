@@ -2,6 +2,8 @@
 here it is read-only, and events are never edited."""
 from django.contrib import admin
 
+from supportdesk.core.admin import ViewOnlyAdmin
+
 from .models import (
     AppointmentCall,
     ChecklistItem,
@@ -167,19 +169,10 @@ class VisitReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(VisitEvent)
-class VisitEventAdmin(admin.ModelAdmin):
+class VisitEventAdmin(ViewOnlyAdmin):
     list_display = ("visit", "at", "actor_label", "kind", "from_state", "to_state")
     list_filter = ("kind",)
     raw_id_fields = ("visit",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(IncomingDocument)
