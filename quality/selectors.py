@@ -36,29 +36,36 @@ def indicators_for(circuit: Circuit) -> list[Indicator]:
             .select_related("indicator").order_by("indicator__position", "indicator__code")]
 
 
-def series(*, circuit_pk: int, indicator_pk: int, granularity: str, start: datetime | None = None,
-           end: datetime | None = None, latest: int | None = None) -> list[dict]:
-    """R-QUAL-SERIES: points ``{at, avg, min, max, count}`` of one series, oldest first: a time range, or the
-    latest N intervals of the granularity (one index range scan either way)."""
+def _series_source(circuit_pk: int, indicator_pk: int, granularity: str):
+    """The rows of a series at ``granularity``: (queryset, its time field, the value columns)."""
     if granularity == Granularity.FIVE_MINUTES:
-        qs = Sample.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk)
-        field = "at"
-        cols = ("at", "value")
-    else:
-        model = Rollup15m if granularity == Granularity.FIFTEEN_MINUTES else Rollup1h
-        qs = model.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk)
-        field = "bucket"
-        cols = ("bucket", "count", "total", "minimum", "maximum")
+        return Sample.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "at", ("value",)
+    model = Rollup15m if granularity == Granularity.FIFTEEN_MINUTES else Rollup1h
+    return (model.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "bucket",
+            ("count", "total", "minimum", "maximum"))
+
+
+def _window(qs, field: str, columns, *, granularity: str, start, end, latest) -> list[tuple]:
+    """``columns`` of the series' rows, oldest first: those in [start, end), or the latest N when no range is
+    given (one index range scan either way; at most ``MAX_POINTS``)."""
     if start is not None:
         qs = qs.filter(**{f"{field}__gte": start})
     if end is not None:
         qs = qs.filter(**{f"{field}__lt": end})
     if start is None and end is None:
         n = min(latest or DEFAULT_POINTS[Granularity(granularity)], MAX_POINTS)
-        rows = list(qs.order_by(f"-{field}").values_list(*cols)[:n])
+        rows = list(qs.order_by(f"-{field}").values_list(*columns)[:n])
         rows.reverse()
-    else:
-        rows = list(qs.order_by(field).values_list(*cols)[:MAX_POINTS])
+        return rows
+    return list(qs.order_by(field).values_list(*columns)[:MAX_POINTS])
+
+
+def series(*, circuit_pk: int, indicator_pk: int, granularity: str, start: datetime | None = None,
+           end: datetime | None = None, latest: int | None = None) -> list[dict]:
+    """R-QUAL-SERIES: points ``{at, avg, min, max, count}`` of one series, oldest first: a time range, or the
+    latest N intervals of the granularity (one index range scan either way)."""
+    qs, field, cols = _series_source(circuit_pk, indicator_pk, granularity)
+    rows = _window(qs, field, (field, *cols), granularity=granularity, start=start, end=end, latest=latest)
     if granularity == Granularity.FIVE_MINUTES:
         return [{"at": at, "avg": v, "min": v, "max": v, "count": 1} for at, v in rows]
     return [{"at": b, "avg": (t / c if c else None), "min": lo, "max": hi, "count": c} for b, c, t, lo, hi in rows]
@@ -69,29 +76,14 @@ def series_columns(*, circuit_pk: int, indicator_pk: int, granularity: str, star
     """R-QUAL-SERIES for a chart: the same points as :func:`series`, as columns ``x`` (epoch seconds), ``avg``,
     ``min``, ``max`` (min/max None at 5 minutes). On PostgreSQL the epoch is computed by the database, which spares
     turning thousands of timestamps into Python datetimes."""
-    if granularity == Granularity.FIVE_MINUTES:
-        qs, field = Sample.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "at"
-        cols = ["value"]
-    else:
-        model = Rollup15m if granularity == Granularity.FIFTEEN_MINUTES else Rollup1h
-        qs, field = model.objects.filter(circuit_id=circuit_pk, indicator_id=indicator_pk), "bucket"
-        cols = ["count", "total", "minimum", "maximum"]
+    qs, field, cols = _series_source(circuit_pk, indicator_pk, granularity)
     if connection.vendor == "postgresql":
         table = qs.model._meta.db_table
         qs = qs.annotate(epoch=RawSQL(f'EXTRACT(EPOCH FROM "{table}"."{field}")::bigint', []))
         time_col = "epoch"
     else:
         time_col = field
-    if start is not None:
-        qs = qs.filter(**{f"{field}__gte": start})
-    if end is not None:
-        qs = qs.filter(**{f"{field}__lt": end})
-    if start is None and end is None:
-        n = min(latest or DEFAULT_POINTS[Granularity(granularity)], MAX_POINTS)
-        rows = list(qs.order_by(f"-{field}").values_list(time_col, *cols)[:n])
-        rows.reverse()
-    else:
-        rows = list(qs.order_by(field).values_list(time_col, *cols)[:MAX_POINTS])
+    rows = _window(qs, field, (time_col, *cols), granularity=granularity, start=start, end=end, latest=latest)
     xs = [r[0] if isinstance(r[0], int) else int(r[0].timestamp()) for r in rows]
     if granularity == Granularity.FIVE_MINUTES:
         return {"x": xs, "avg": [r[1] for r in rows], "min": None, "max": None}

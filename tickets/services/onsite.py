@@ -332,21 +332,27 @@ def record_phone_call(*, ticket_id: int, by: User | None, room_code: str, answer
     return row
 
 
-@transaction.atomic
-def publish_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "") -> broadcasts.Broadcast:
-    """R-BCAST (c): monitoring publishes a broadcast now (outside the hourly schedule), with its own text added."""
-    ticket = lock_ticket(ticket_id)
+def _manual_broadcast_text(ticket: FaultTicket, by: User | None, text: str) -> str:
+    """R-BCAST (c): who may publish, on an open fault only, and the operator's own text (at most 2,000
+    characters) — the same for a publication and its preview."""
     ensure_can(by, "broadcast", ticket)
     if ticket.state not in ACTIVE_FAULT_STATES:
         raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended",
                                    code="ticket_not_open", params={"number": ticket.number,
                                                                    "state": ticket.get_state_display(),
                                                                    "action": gettext_lazy("发布信息")})
-
-    slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
     text = (text or "").strip()
     if len(text) > 2000:
         raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
+    return text
+
+
+@transaction.atomic
+def publish_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "") -> broadcasts.Broadcast:
+    """R-BCAST (c): monitoring publishes a broadcast now (outside the hourly schedule), with its own text added."""
+    ticket = lock_ticket(ticket_id)
+    text = _manual_broadcast_text(ticket, by, text)
+    slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
     return broadcasts.publish(ticket, kind=BroadcastKind.MANUAL, by=by, next_at=slot.due_at if slot else None,
                               operator_text=text)
 
@@ -355,15 +361,7 @@ def preview_manual_broadcast(*, ticket_id: int, by: User | None, text: str = "")
     """R-BCAST (c): the manual broadcast as it would go out now with the operator's own text, in both languages;
     nothing is written (the number and times are those of a publication at this moment)."""
     ticket = FaultTicket.objects.select_related("customer", "lead_room", "vendor", "site_lead").get(pk=ticket_id)
-    ensure_can(by, "broadcast", ticket)
-    if ticket.state not in ACTIVE_FAULT_STATES:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: the broadcasts have ended",
-                                   code="ticket_not_open", params={"number": ticket.number,
-                                                                   "state": ticket.get_state_display(),
-                                                                   "action": gettext_lazy("发布信息")})
-    text = (text or "").strip()
-    if len(text) > 2000:
-        raise ValidationFailed.of("text", "at most 2000 characters", code="too_long", params={"max": 2000})
+    text = _manual_broadcast_text(ticket, by, text)
     now = timezone.now()
     previous = ticket.broadcasts.order_by("-seq").first()
     slot = deadlines.pending(ticket, DeadlineKind.BROADCAST).order_by("due_at").first()
