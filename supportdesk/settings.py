@@ -107,9 +107,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Server-prepared hot statements (``supportdesk.core.rows.hot_cursor``); off behind a pooler in transaction mode.
+DATABASE_PREPARED = env.bool("DATABASE_PREPARED", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: PostgreSQL's JIT costs more to compile than it saves here (docs/performance.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Generic plans for the statements the server keeps prepared (``supportdesk.core.rows.hot_cursor``, the only
+    # server-bound ones): planning a hot read costs several times running it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c plan_cache_mode=force_generic_plan")
+    if DATABASE_PREPARED:
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 # Test databases get a name of their own so several checkouts can test side by side.
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -9,11 +10,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from staff import notify
-from staff.choices import Role
-from staff.models import RoomMembership, User
+from staff.choices import Role, RoomCode
+from staff.models import DutyShift, Room, RoomMembership, User
 from staff.notify import Message
 from staff.notify.api import in_both_languages
-from supportdesk.core.rows import Columns
+from staff.selectors import duty_engineer
+from supportdesk.core.rows import Columns, hot_cursor
 
 
 def _link(ticket) -> str:
@@ -91,10 +93,11 @@ def _head(ticket) -> str:
     return f"{ticket.number} {customer}"
 
 
-def notify_dispatch(ticket, *, rooms, duty_engineer=None, extra=()):
+def notify_dispatch(ticket, *, rooms, duty_engineer=None, extra=(), people=None):
     """R-DISPATCH-IMP / R-DISPATCH-NORM: the lead room and the rooms that must stand by (and ``extra``: the
-    vendor on standby, R-ESC-1, or the whole support room when nobody is on duty)."""
-    recipients = room_people([r.pk for r in rooms])
+    vendor on standby, R-ESC-1, or the whole support room when nobody is on duty). ``people``: the rooms'
+    members when the caller already read them (``people_of_normal_dispatch``)."""
+    recipients = list(people) if people is not None else room_people([r.pk for r in rooms])
     if duty_engineer is not None:
         recipients.append(duty_engineer)
     seen = {u.pk for u in recipients}
@@ -194,7 +197,7 @@ def people_of_dispatch(room_ids, *, vendor_id=None) -> tuple[list[User], list[Us
 def _people_of_dispatch_sql(room_ids: list[int], vendor_id) -> tuple[list[User], list[User]]:
     """``people_of_dispatch`` on PostgreSQL: the same people, read by a statement written once per process."""
     sql, columns = _people_sql()
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, {"rooms": room_ids, "vendor": vendor_id,
                              "roles": [Role.SUPPORT_MANAGER.value, Role.CENTRE_LEADER.value]})
         rows = cursor.fetchall()
@@ -221,6 +224,62 @@ def _people_sql():
            f"FROM {User._meta.db_table} u WHERE u.is_active) u "
            "WHERE u.in_rooms OR u.manager OR (%(vendor)s::bigint IS NOT NULL AND u.vendor_id = %(vendor)s::bigint) "
            "ORDER BY u.id")
+    return sql, columns
+
+
+@dataclass
+class NormalDispatchPeople:
+    """Who R-DISPATCH-NORM tells: the lead room's members, the support room's duty engineer, and — only when
+    nobody is on duty — every member of the support room and its manager (``support``)."""
+
+    room_people: list
+    duty_engineer: User | None
+    support: list
+
+
+def people_of_normal_dispatch(room_ids, at) -> NormalDispatchPeople:
+    """R-DISPATCH-NORM's people in one query on PostgreSQL (written once per process), elsewhere as
+    ``room_people``, ``staff.selectors.duty_engineer`` and ``support_room_and_manager`` read them."""
+    room_ids = list(room_ids)
+    if connection.vendor != "postgresql":
+        duty = duty_engineer(RoomCode.SERVICE_SUPPORT, at)
+        return NormalDispatchPeople(room_people(room_ids), duty, [] if duty else support_room_and_manager())
+    sql, columns = _normal_people_sql()
+    with hot_cursor() as cursor:
+        cursor.execute(sql, {"rooms": room_ids, "at": at, "duty_room": RoomCode.SERVICE_SUPPORT.value,
+                             "manager": Role.SUPPORT_MANAGER.value})
+        rows = cursor.fetchall()
+    found = NormalDispatchPeople([], None, [])
+    for row in rows:
+        user, at_col = columns.build(row)
+        in_rooms, on_duty, support = row[at_col:]
+        if in_rooms:
+            found.room_people.append(user)
+        if on_duty:
+            found.duty_engineer = user
+        if support:
+            found.support.append(user)
+    return found
+
+
+@functools.cache
+def _normal_people_sql():
+    columns = Columns(User, "u")
+    groups = User.groups.through
+    member = RoomMembership._meta.db_table
+    duty = (f"(SELECT s.user_id FROM {DutyShift._meta.db_table} s JOIN {Room._meta.db_table} r ON r.id = s.room_id "
+            "WHERE r.code = %(duty_room)s AND s.starts_at <= %(at)s AND s.ends_at > %(at)s "
+            "ORDER BY s.starts_at DESC, s.id DESC LIMIT 1)")
+    in_rooms = f"EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id AND m.room_id = ANY(%(rooms)s::bigint[]))"
+    support = (f"EXISTS (SELECT 1 FROM {member} m JOIN {Room._meta.db_table} r ON r.id = m.room_id "
+               "WHERE m.user_id = u.id AND r.code = %(duty_room)s) "
+               f"OR EXISTS (SELECT 1 FROM {groups._meta.db_table} ug JOIN {Group._meta.db_table} g "
+               "ON g.id = ug.group_id WHERE ug.user_id = u.id AND g.name = %(manager)s)")
+    sql = (f"WITH duty AS {duty} "
+           f"SELECT * FROM (SELECT {columns.sql}, u.is_active AND {in_rooms} AS in_rooms, "
+           "u.id IN (SELECT user_id FROM duty) AS on_duty, "
+           f"u.is_active AND NOT EXISTS (SELECT 1 FROM duty) AND ({support}) AS support "
+           f"FROM {User._meta.db_table} u) u WHERE u.in_rooms OR u.on_duty OR u.support ORDER BY u.id")
     return sql, columns
 
 

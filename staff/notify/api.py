@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from supportdesk.core.refcache import Reference
-from supportdesk.core.rows import insert_all
+from supportdesk.core.rows import hot_cursor, insert_all
 
 from ..models import Channel, Delivery, DeliveryStatus, Notification, User, WebhookEndpoint
 
@@ -155,7 +155,7 @@ def _write_deliveries(rows: list[tuple]) -> list[int]:
         values = ", ".join(f"(e->>{i})::{kind}" for i, kind in enumerate(_DELIVERY_TYPES))
         sql = (f"INSERT INTO {Delivery._meta.db_table} ({', '.join(_DELIVERY_COLUMNS)}, last_error) "
                f"SELECT {values}, '' FROM json_array_elements(%s::json) AS e RETURNING id, status")
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(sql, [json.dumps(rows, default=_json_value)])
             returned = cursor.fetchall()
         return sorted(pk for pk, status in returned if status == _PENDING)

@@ -2,7 +2,49 @@
 compilation (docs/performance.md, ingest) and still hand back ordinary model instances."""
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
 from django.db import connection
+
+
+def hot_cursor():
+    """A cursor for the statements every alarm and API request runs (the hand-written reads and inserts here and in
+    the ingest, notification and token paths). On PostgreSQL with ``DATABASE_PREPARED`` (the default) its parameters
+    are bound by the server (psycopg's ``Cursor``, not Django's client-side ``ClientCursor``), so psycopg prepares a
+    statement once it has run ``prepare_threshold`` times on the connection and the server runs it from its generic
+    plan (``plan_cache_mode=force_generic_plan``, settings) without planning it again: a hot read's planning costs
+    several times its execution. Django's wrappers stay (queries counted and logged, errors wrapped). Every other
+    statement keeps Django's client-side binding, which never prepares. ``DATABASE_PREPARED=0`` behind a pooler in
+    transaction mode (README, operations). Elsewhere: ``connection.cursor()``."""
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.utils import CursorWrapper
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        return _hot_debug_wrapper()(cursor, connection)
+    return CursorWrapper(cursor, connection)
+
+
+@functools.cache
+def _hot_debug_wrapper():
+    """``CursorDebugWrapper`` logging the statement as written (Django's ``last_executed_query`` reads the text of a
+    client-bound cursor), built on first use: the PostgreSQL backend's module imports psycopg."""
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    class HotDebugWrapper(CursorDebugWrapper):
+        def execute(self, sql, params=None):
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return HotDebugWrapper
 
 
 class Columns:
@@ -35,7 +77,7 @@ class Columns:
 def fetch_built(sql: str, params, *columns: Columns):
     """Run ``sql`` (one row at most) and build a model instance per ``Columns`` from its leading columns, in order:
     ``(instances, the remaining values)``, or None when there is no row."""
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -65,13 +107,15 @@ def insert_all(objs: list) -> None:
         return
     for obj in objs:  # a foreign key to an object saved since this one was built takes its id now
         obj._prepare_related_fields_for_save(operation_name="insert_all")
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # Rows whose ids were reserved beforehand (``nextval``) are written with them.
+    with_pk = all(obj.pk is not None for obj in objs)
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     quote = connection.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
     sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
            f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(model._meta.pk.column)}")
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):

@@ -22,7 +22,7 @@ from staff.notify import send_many
 from staff.selectors import room_by_code
 from supportdesk.core import timebounds
 from supportdesk.core.errors import Conflict, NotFound, TransitionNotAllowed, ValidationFailed, raise_field_errors
-from supportdesk.core.rows import Columns, cache_related, fetch_built, insert_all
+from supportdesk.core.rows import Columns, cache_related, fetch_built, hot_cursor, insert_all
 from supportdesk.core.services import in_future
 
 from .. import notify
@@ -450,7 +450,16 @@ def _ingest_new(data: AlarmIn, circuit: Circuit | None, *, via: str) -> IngestRe
         else:
             # The alarm and its ticket are still stored, for monitoring.
             log.warning("automatic dispatch of %s failed: no lead room", ticket.number)
-    ticket.save(force_insert=reserved)
+    deadline_rows = new.clocks + (plan.deadlines if plan else [])
+    if reserved:
+        # The deadlines first (the foreign key is checked at commit), then the ticket's one INSERT with its reserved
+        # id: the ticket is written with its nearest deadline (``next_due_at``, tickets/0014) and never updated for it.
+        insert_all(deadline_rows)
+        deadline_rows = []
+        insert_all([ticket])
+        ticket._update_initial_state()  # as django-fsm's save() does: later saves check the state just written
+    else:
+        ticket.save()
     rooms = plan.rooms if plan else [new.lead] if new.lead else []
     events = new.events + (plan.events if plan else [])
     dial = None
@@ -459,7 +468,7 @@ def _ingest_new(data: AlarmIn, circuit: Circuit | None, *, via: str) -> IngestRe
                         detail=str(data.dial_test.get("detail", ""))[:2000])
         events.append(event_row(ticket, kind=EventKind.DIAL_TEST, via=via, note=data.dial_test["result"],
                                 data={"alarm_id": data.alarm_id}, at=timezone.now()))
-    _write(ticket, events, rooms, new.clocks + (plan.deadlines if plan else []))
+    _write(ticket, events, rooms, deadline_rows)
     alarm = _store_alarm(data, ticket, circuit_id=circuit.pk if circuit else None, correlated=False, via=via)
     if dial is not None:
         dial.save()
@@ -498,7 +507,7 @@ def _dispatched(ticket: FaultTicket, plan: NewDispatch, *, via: str) -> None:
         send_many(messages)
     else:
         notify.notify_dispatch(ticket, rooms=plan.notified_rooms, duty_engineer=plan.duty_engineer,
-                               extra=plan.extra_people)
+                               extra=plan.extra_people, people=plan.room_people)
     ticket_transitioned.send(sender=FaultTicket, ticket=ticket, transition=str(Transition.DISPATCH),
                              source=TicketState.NEW, target=ticket.state, by=None)
     now = timezone.now()
@@ -590,7 +599,7 @@ def _write_absorbed(ticket: FaultTicket, changed: list[str], alarm: Alarm, event
            f"WHERE id = %s AND state = %s RETURNING id) {event_sql}, (SELECT id FROM alarm), (SELECT id FROM ticket)")
     params = [*alarm_params, *[f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields],
               ticket.pk, ticket.state, *event_params]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         event.pk, alarm.pk, updated = cursor.fetchone()
     if updated is None:  # as ``ConcurrentTransitionMixin`` refuses a save whose state changed under it

@@ -225,6 +225,7 @@ class NewDispatch:
     notified_rooms: list = field(default_factory=list)
     duty_engineer: User | None = None
     extra_people: list = field(default_factory=list)  # R-DISPATCH-NORM with nobody on duty
+    room_people: list | None = None  # R-DISPATCH-NORM: the lead room's members, read with the duty engineer
     saves: int = 0  # the version bumps the stepwise dispatch would have made
 
 
@@ -282,10 +283,12 @@ def dispatch_new(ticket: FaultTicket, *, lead: TicketRoom, by: User | None, via:
             if update is not None:
                 plan.deadlines.append(update)
     else:
-        plan.duty_engineer = duty = duty_engineer(RoomCode.SERVICE_SUPPORT, at)
+        people = notify.people_of_normal_dispatch([lead_room.pk], at)
+        plan.duty_engineer = duty = people.duty_engineer
+        plan.room_people = people.room_people
         data = {"rooms": [lead_room.code], "duty_engineer": duty.get_username() if duty else None}
         if duty is None:
-            plan.extra_people = notify.support_room_and_manager()
+            plan.extra_people = people.support
             ticket.no_duty_engineer = True
             plan.saves += 1
             data["no_duty_engineer"] = True
