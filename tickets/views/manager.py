@@ -77,8 +77,8 @@ def _dashboard_context(request) -> dict:
         "breached_open": breached_open,
         "breached_open_total": selectors.bounded_count(
             breached_open, selectors.breached_open_tickets(), DASHBOARD_LIST_LIMIT),
-        "breaches_today": selectors.breaches_since(today),
-        "breaches_week": selectors.breaches_since(week),
+        "breaches_today": {"count": selectors.breach_count_since(today)},  # the tiles show counts only
+        "breaches_week": {"count": selectors.breach_count_since(week)},
         "breaches_range": selectors.breaches_since(since),
         "days": days,
         "ranges": RANGES,
