@@ -1,7 +1,7 @@
 """The reads about customers, their circuits and the tier policies (pages, API, services)."""
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from supportdesk.core.refcache import Reference
 
@@ -18,6 +18,17 @@ def tier_rank(field: str = "tier") -> Case:
 def customers_for_choice() -> QuerySet:
     """Customers for a select box: important tiers first, then by code."""
     return Customer.objects.annotate(tier_rank=tier_rank()).order_by("tier_rank", "code")
+
+
+def customer_suggestions(text: str = "", limit: int = 50) -> list[Customer]:
+    """Customers a person typing ``text`` may mean: code starting with it or name containing it (any case), important
+    tiers first, then by code; with nothing typed, the first of every customer in that order. At most ``limit``: a
+    page suggests, it never lists every customer."""
+    qs = customers_for_choice()
+    text = text.strip()
+    if text:
+        qs = qs.filter(Q(code__istartswith=text) | Q(name__icontains=text))
+    return list(qs[:limit])
 
 
 def customer_codes(limit: int = 2000) -> list[tuple[str, str]]:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
-from customers.selectors import customers_for_choice
 from staff.choices import RoomCode
 from supportdesk.core import timebounds
 
@@ -50,10 +50,24 @@ class CustomerChoiceField(forms.ModelChoiceField):
         return customer_label(obj)
 
 
+def customer_code_input() -> forms.TextInput:
+    """A customer typed by code, with suggestions: the page's one ``<datalist id="customer-codes">`` holds the first
+    customers, and what the person types asks the server for the customers it may mean
+    (``tickets:customer-options``), so a page never lists every customer."""
+    return forms.TextInput(attrs={
+        "list": "customer-codes", "autocomplete": "off",
+        "hx-get": reverse_lazy("tickets:customer-options"), "hx-trigger": "input changed delay:250ms",
+        "hx-target": "#customer-codes", "hx-swap": "innerHTML", "hx-sync": "this:replace",
+    })
+
+
 class CreateTicketForm(forms.Form):
     title = forms.CharField(label=_("故障简述"), max_length=300)
-    customer = CustomerChoiceField(label=_("客户"), queryset=Customer.objects.none(), required=False,
-                                   empty_label=_("（按电路编号匹配）"))
+    customer = CustomerChoiceField(
+        label=_("客户编码"), queryset=Customer.objects.all(), to_field_name="code", required=False,
+        widget=customer_code_input(), help_text=_("空着则按电路编号匹配"),
+        error_messages={"invalid_choice": _("没有这个客户编码。")},
+    )
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)
     occurred_at = timebounds.PastDateTimeField(label=_("故障发生时间"), widget=LocalDateTimeInput(), initial=_now_local)
     source = forms.ChoiceField(label=_("来源"), choices=TicketSource.choices, initial=TicketSource.PHONE)
@@ -62,11 +76,6 @@ class CreateTicketForm(forms.Form):
     outage = forms.ChoiceField(label=_("中断情况"), choices=Outage.choices, initial=Outage.PARTIAL)
     description = forms.CharField(max_length=TEXT_MAX, label=_("描述"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     dispatch_now = forms.BooleanField(label=_("立即派单"), required=False, initial=True)
-
-    def __init__(self, *args, **kwargs):
-
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for_choice()
 
     def clean(self):
         data = super().clean()
@@ -79,8 +88,7 @@ class MatchCustomerForm(forms.Form):
     """Triage: the customer by code, picked from one shared ``<datalist id="customer-codes">`` on the page."""
 
     customer = CustomerChoiceField(
-        label=_("客户编码"), queryset=Customer.objects.all(), to_field_name="code",
-        widget=forms.TextInput(attrs={"list": "customer-codes", "autocomplete": "off"}),
+        label=_("客户编码"), queryset=Customer.objects.all(), to_field_name="code", widget=customer_code_input(),
         error_messages={"invalid_choice": _("没有这个客户编码。")},
     )
     circuit_id = forms.CharField(label=_("电路编号"), max_length=64, required=False)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("console/queue/", views.console_queue, name="console-queue"),
     path("console/tickets/new/", views.create_ticket, name="create"),
     path("console/triage/<int:pk>/", views.triage, name="triage"),
+    path("console/customers/", views.customer_options, name="customer-options"),
     path("broadcasts/", views.broadcasts, name="broadcasts"),
     path("m/", views.mine, name="mine"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -57,3 +57,28 @@ def test_the_queue_orders_by_the_kept_value():
         Deadline.objects.create(ticket=t, kind=DeadlineKind.JOINT_HANDLING, due_at=NOW + timedelta(minutes=minutes))
     assert [t.pk for t in selectors.open_queue()] == [diamond.pk, gold_soon.pk, gold_late.pk]
     assert selectors.open_queue()[0].next_due == NOW + timedelta(minutes=120)
+
+
+def _ticket_updates() -> int:
+    """Rows of the ticket table updated in this transaction so far (PostgreSQL's per-transaction counters)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tickets_faultticket'")
+        return cursor.fetchone()[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_alarm_s_new_ticket_is_written_with_its_nearest_deadline_and_not_updated_for_it():
+    """R-PRIO: the ticket an alarm opens (and dispatches) has its nearest pending deadline — the joint-handling
+    clock, R-ESC-1 — from its one INSERT (its deadlines are written first, tickets/0014); no UPDATE of the ticket
+    row follows (it would write a new version into every index of the table)."""
+    from tests.builders import alarm_ticket
+
+    before = _ticket_updates()
+    ticket = alarm_ticket(tier="gold")
+    assert _ticket_updates() == before
+    joint = Deadline.objects.get(ticket=ticket, kind=DeadlineKind.JOINT_HANDLING)
+    assert _due(ticket) == joint.due_at == min(
+        Deadline.objects.filter(ticket=ticket, kind__in=selectors.QUEUE_DEADLINE_KINDS, met_at__isnull=True)
+        .values_list("due_at", flat=True))

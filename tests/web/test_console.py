@@ -71,7 +71,7 @@ def test_operator_creates_without_dispatch_then_dispatches(client, operator):
     customer = f.CustomerFactory(tier="normal")
     client.force_login(operator)
     client.post(reverse("tickets:create"), {
-        "title": "投诉：网速慢", "customer": customer.pk,
+        "title": "投诉：网速慢", "customer": customer.code,
         "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "source": "complaint",
         "category": "datacom", "severity": "minor", "outage": "partial",
     })
@@ -292,5 +292,62 @@ def test_triage_rows_share_one_customer_list(client, operator, django_assert_num
     with CaptureQueriesContext(connection) as five:
         page = client.get(reverse("tickets:console")).content.decode()
     assert len(five.captured_queries) == len(one.captured_queries)
-    assert page.count('list="customer-codes"') == 5  # five match forms
+    assert page.count('list="customer-codes"') == 6  # five match forms and the create form
     assert page.count('<datalist id="customer-codes">') == 1  # one customer list for all of them
+
+
+def test_customer_suggestions_follow_what_the_operator_types(client, operator):
+    """The console never lists every customer: its datalist holds the first suggestions (important tiers first) and
+    the customer fields ask for the customers matching what is typed, by code prefix or part of the name."""
+    from tickets.views import monitoring
+
+    diamond = f.CustomerFactory(tier="diamond", code="DIA-0001", name="深圳金融集团")
+    normal = f.CustomerFactory(tier="normal", code="NOR-0001", name="宝安物流")
+    for i in range(monitoring.CUSTOMER_SUGGESTIONS + 5):
+        f.CustomerFactory(tier="normal", code=f"ZZ-{i:04d}", name=f"客户{i}")
+    client.force_login(operator)
+    html = client.get(reverse("tickets:console")).content.decode()
+    listed = html.split('<datalist id="customer-codes">')[1].split("</datalist>")[0]
+    assert listed.count("<option") == monitoring.CUSTOMER_SUGGESTIONS
+    assert listed.index('value="DIA-0001"') < listed.index('value="NOR-0001"')
+    url = reverse("tickets:customer-options")
+    by_name = client.get(url, {"customer": "物流"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="NOR-0001"' in by_name and by_name.count("<option") == 1
+    by_code = client.get(url, {"t12-customer": "dia"}).content.decode()
+    assert 'value="DIA-0001"' in by_code and diamond.name in by_code and by_code.count("<option") == 1
+    assert client.get(url, {"q": "nobody-by-this-name"}).content.decode().strip() == ""
+    assert normal.code in client.get(url, {"q": "NOR"}).content.decode()
+
+
+def test_customer_suggestions_are_for_operators_only(client):
+    client.force_login(f.room_engineer())
+    assert client.get(reverse("tickets:customer-options"), {"q": "a"}).status_code == 403
+    client.logout()
+    assert client.get(reverse("tickets:customer-options"), {"q": "a"}).status_code == 302
+
+
+def test_a_create_with_an_unknown_customer_code_is_refused_and_keeps_the_input(client, operator):
+    client.force_login(operator)
+    response = client.post(reverse("tickets:create"), {
+        "title": "客户来电", "customer": "NO-SUCH-CODE",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "source": "phone",
+        "category": "other", "severity": "major", "outage": "partial"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "没有这个客户编码。" in html and 'value="NO-SUCH-CODE"' in html
+    assert not FaultTicket.objects.exists()
+
+
+def test_the_undispatched_list_shows_the_oldest_and_says_how_many_in_all(client, operator, monkeypatch):
+    """New tickets of known customers: the oldest ``UNDISPATCHED_LIMIT`` listed, the count of all of them, and a
+    link to the whole list."""
+    from tickets.views import monitoring
+
+    monkeypatch.setattr(monitoring, "UNDISPATCHED_LIMIT", 3)
+    tickets = [f.TicketFactory(occurred_at=timezone.now() - timedelta(minutes=10 - i)) for i in range(5)]
+    client.force_login(operator)
+    html = client.get(reverse("tickets:console")).content.decode()
+    section = html.split('id="undispatched"')[1].split("</section>")[0]
+    assert [t.number in section for t in tickets] == [True, True, True, False, False]
+    assert '<span class="badge warn-badge">5</span>' in section
+    assert "最早的 3 条，共 5 条" in section and "/tickets/?state=new" in section

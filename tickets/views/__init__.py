@@ -8,11 +8,12 @@ from ._common import page
 from .field import mine
 from .lists import ticket_list
 from .manager import dashboard, explanation_release, explanation_review, help_answer
-from .monitoring import broadcasts, console, console_queue, create_ticket, home, triage
+from .monitoring import broadcasts, console, console_queue, create_ticket, customer_options, home, triage
 from .ticket import available_actions, broadcast_preview, ticket_action, ticket_detail
 
 __all__ = [
-    "available_actions", "broadcast_preview", "broadcasts", "console", "console_queue", "create_ticket", "dashboard",
+    "available_actions", "broadcast_preview", "broadcasts", "console", "console_queue", "create_ticket",
+    "customer_options", "dashboard",
     "explanation_release", "explanation_review", "help_answer", "home", "mine", "page", "ticket_action", "ticket_detail",
     "ticket_list",
     "triage",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from customers.choices import Tier
-from customers.selectors import customers_for_choice
+from customers.selectors import customer_suggestions
 from staff.choices import Role
 from supportdesk.core import hooks
 from supportdesk.core.errors import DomainError
@@ -61,19 +61,33 @@ def home(request):
 QUEUE_PAGE_SIZE = 100
 TRIAGE_LIMIT = 50
 PHONE_LIMIT = 50
+UNDISPATCHED_LIMIT = 50
+
+
+CUSTOMER_SUGGESTIONS = 50
+
+
+def _customer_codes(text: str = "") -> list[tuple[str, str]]:
+    """(code, label) of the customers suggested for ``text`` (``customers.selectors.customer_suggestions``)."""
+    return [(c.code, customer_label(c)) for c in customer_suggestions(text, limit=CUSTOMER_SUGGESTIONS)]
 
 
 def _triage_context(bound: tuple[int, MatchCustomerForm] | None = None) -> dict:
-    """The triage rows, each with its match form; the customer list is read once, for one shared datalist.
+    """The triage rows, each with its match form (its customer field suggests from the page's one datalist).
     ``bound``: the row whose match was just refused, with the operator's input."""
     rows = list(selectors.triage_queue()[:TRIAGE_LIMIT])
-    customers = [(c.code, customer_label(c)) for c in customers_for_choice()] if rows else []
     return {
         "triage": [(ticket, bound[1] if bound and bound[0] == ticket.pk else MatchCustomerForm(prefix=f"t{ticket.pk}"))
                    for ticket in rows],
         "triage_total": selectors.bounded_count(rows, selectors.triage_queue(), TRIAGE_LIMIT),
-        "customer_codes": customers,
     }
+
+
+def _undispatched_context() -> dict:
+    """New tickets of known customers waiting for dispatch: the oldest ``UNDISPATCHED_LIMIT`` and how many in all."""
+    rows = list(selectors.undispatched()[:UNDISPATCHED_LIMIT])
+    return {"undispatched": rows,
+            "undispatched_total": selectors.bounded_count(rows, selectors.undispatched(), UNDISPATCHED_LIMIT)}
 
 
 def _console_context(request, create_form=None, triage_bound=None):
@@ -84,7 +98,8 @@ def _console_context(request, create_form=None, triage_bound=None):
         "canonical_url": reverse("tickets:console"),
         "create_form": create_form or CreateTicketForm(),
         **_triage_context(triage_bound),
-        "undispatched": list(selectors.undispatched()),
+        "customer_codes": _customer_codes(),
+        **_undispatched_context(),
         "phone_calls": list(selectors.pending_phone_calls()[:PHONE_LIMIT]),
         "phone_total": selectors.pending_phone_calls().count(),
         "broadcasts": list(selectors.recent_broadcasts()[:8]),
@@ -126,6 +141,15 @@ def _queue_context(request):
 @require_GET
 def console(request):
     return render(request, "tickets/console.html", _console_context(request))
+
+
+@page(is_operator)
+@require_GET
+def customer_options(request):
+    """The ``<option>``s of the console's customer suggestions for what the operator typed in a customer field
+    (htmx sends the field under its own name, ``customer`` or ``t<ticket>-customer``; ``q`` also works)."""
+    text = next((value for key, value in request.GET.items() if key == "q" or key.endswith("customer")), "")
+    return render(request, "tickets/partials/customer_options.html", {"customer_codes": _customer_codes(text[:100])})
 
 
 @page(is_operator)
