@@ -327,6 +327,8 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATES = {
     "client": env.str("API_RATE_CLIENT", default="1200/min"),
     "address": env.str("API_RATE_ADDRESS", default="2400/min"),
+    # Alarm ingestion, per client and per address, counted apart from the rest: a storm must get through.
+    "alarms": env.str("API_RATE_ALARMS", default="30000/min"),
     "bad_token": env.str("API_RATE_BAD_TOKEN", default="20/min"),
 }
 DRF_STANDARDIZED_ERRORS = {

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def small_rates(settings, frozen_clock):
     """Small rates, on a frozen clock: the limits count in windows of a minute, and a run must not straddle one."""
-    settings.API_THROTTLE_RATES = {"client": "5/min", "address": "8/min", "bad_token": "3/min"}
+    settings.API_THROTTLE_RATES = {"client": "5/min", "address": "8/min", "bad_token": "3/min", "alarms": "12/min"}
     return frozen_clock
 
 
@@ -68,6 +68,19 @@ def test_the_limit_slides_the_last_minute_still_counts_as_it_passes(small_rates,
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 5
     small_rates.move_to("2026-11-25 14:01:50+08:00")
     assert noc.get("/api/v1/tickets/").status_code == 200
+
+
+def test_alarms_have_their_own_limit_and_leave_the_client_s_limit_alone(small_rates):
+    """An alarm storm is not held to the limit for everything else (5/min here): the NOC client's alarms count
+    against the alarms' own limit (12/min), and its reads still have their full five."""
+    from tests.api.conftest import alarm_body
+
+    circuit = f.CircuitFactory()
+    noc = noc_client(scopes=["alarms:write", "tickets:read"])
+    answers = [noc.post("/api/v1/alarms/", alarm_body(circuit.circuit_id), format="json").status_code
+               for _ in range(13)]
+    assert answers[0] == 201 and answers[1:12] == [200] * 11 and answers[12] == 429
+    assert [noc.get("/api/v1/tickets/").status_code for _ in range(6)] == [200] * 5 + [429]
 
 
 def test_one_address_over_its_rate_gets_429_whoever_it_claims_to_be(small_rates):

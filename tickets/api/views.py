@@ -17,6 +17,7 @@ from staff.models import ApiScope
 from supportdesk.core.api.authentication import API_AUTHENTICATION, api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer, ErrorResponse409Serializer
 from supportdesk.core.api.permissions import PERSON_ONLY, ApiAccess
+from supportdesk.core.api.throttles import ALARM_THROTTLES
 from supportdesk.core.safeinput import StrictJSONParser
 
 from .. import selectors, services
@@ -106,6 +107,7 @@ ALARM_EXAMPLE = {
 
 
 class AlarmCollection(ApiView):
+    throttle_classes = ALARM_THROTTLES  # a storm is not held to the limit for everything else
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
     people_permission = "tickets.dispatch_ticket"
@@ -147,6 +149,7 @@ class AlarmCollection(ApiView):
 
 
 class AlarmClear(ApiView):
+    throttle_classes = ALARM_THROTTLES  # a storm is not held to the limit for everything else
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
     people_permission = "tickets.dispatch_ticket"

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from staff.models import ApiScope
 from supportdesk.core.api.authentication import api_client
 from supportdesk.core.api.exceptions import ErrorResponse400Serializer
+from supportdesk.core.api.throttles import ALARM_THROTTLES
 from supportdesk.core.safeinput import LenientJSONParser
 
 from ..api.views import ApiView
@@ -69,6 +70,7 @@ class WebhookResultOut(serializers.Serializer):
 
 
 class AlertmanagerWebhook(ApiView):
+    throttle_classes = ALARM_THROTTLES  # a storm is not held to the limit for everything else
     queryset = Alarm.objects.none()
     scopes = {"POST": ApiScope.ALARMS_WRITE}
     people_permission = "tickets.add_faultticket"

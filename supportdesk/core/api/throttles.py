@@ -2,11 +2,15 @@
 
 * ``ClientRateThrottle``: per API client (token) or signed-in person, ``API_THROTTLE_RATES["client"]``.
 * ``AddressRateThrottle``: per remote address, ``API_THROTTLE_RATES["address"]``.
+* Alarm ingestion (alarms, clears, the Alertmanager webhook) has its own limit per client and per address,
+  ``API_THROTTLE_RATES["alarms"]`` (``ALARM_THROTTLES``): an alarm storm is when the centre needs the alarms most,
+  so they neither stop at the limit for everything else nor use it up.
 * Failed token authentications count per address too (``API_THROTTLE_RATES["bad_token"]``): a stream of guessed
   tokens is answered 429 before the tokens are even looked up.
 
 A refused request is 429 with ``Retry-After`` (seconds). Rates are read from the settings at each request, so
-they can be tuned by environment (``API_RATE_CLIENT``, ``API_RATE_ADDRESS``, ``API_RATE_BAD_TOKEN``).
+they can be tuned by environment (``API_RATE_CLIENT``, ``API_RATE_ADDRESS``, ``API_RATE_ALARMS``,
+``API_RATE_BAD_TOKEN``).
 
 The client and address limits count with two fixed-window counters per key (this window's and the last), and
 weigh the last window by the share of it still inside the sliding window: the estimate of a sliding window that
@@ -84,6 +88,29 @@ class AddressRateThrottle(_SettingsRate):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AlarmClientRateThrottle(ClientRateThrottle):
+    """Alarm ingestion per API client (or signed-in person): ``API_THROTTLE_RATES["alarms"]``, counted apart."""
+
+    scope = "alarms"
+
+    def get_cache_key(self, request, view):
+        key = super().get_cache_key(request, view)
+        return key and f"{key}-client"
+
+
+class AlarmAddressRateThrottle(AddressRateThrottle):
+    """Alarm ingestion per remote address: ``API_THROTTLE_RATES["alarms"]``, counted apart."""
+
+    scope = "alarms"
+
+    def get_cache_key(self, request, view):
+        return f"{super().get_cache_key(request, view)}-address"
+
+
+# The throttles of the alarm ingestion views, in place of the default ones.
+ALARM_THROTTLES = [AlarmAddressRateThrottle, AlarmClientRateThrottle]
 
 
 class BadTokenThrottle(_SettingsRate):
