@@ -5,7 +5,13 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+
+def _db():
+    """The default connection itself: ``django.db.connection`` is a proxy that looks it up on every attribute
+    access (a context-local read), which a hot path pays per field and per row."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def hot_cursor():
@@ -17,19 +23,20 @@ def hot_cursor():
     several times its execution. Django's wrappers stay (queries counted and logged, errors wrapped). Every other
     statement keeps Django's client-side binding, which never prepares. ``DATABASE_PREPARED=0`` behind a pooler in
     transaction mode (README, operations). Elsewhere: ``connection.cursor()``."""
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED:
-        return connection.cursor()
+    db = _db()
+    if db.vendor != "postgresql" or not settings.DATABASE_PREPARED:
+        return db.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
     from django.db.backends.utils import CursorWrapper
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor = ServerBindingCursor(connection.connection)
-    if connection.queries_logged:
-        return _hot_debug_wrapper()(cursor, connection)
-    return CursorWrapper(cursor, connection)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        cursor = ServerBindingCursor(db.connection)
+    if db.queries_logged:
+        return _hot_debug_wrapper()(cursor, db)
+    return CursorWrapper(cursor, db)
 
 
 @functools.cache
@@ -68,10 +75,11 @@ class Columns:
         values = list(row[start:end])
         if values[0] is None:  # the primary key: a LEFT JOIN that found nothing
             return None, end
+        db = _db()
         for i, convert in self.converters:
             if values[i] is not None:
-                values[i] = convert(values[i], None, connection)
-        return self.model.from_db(connection.alias, self.attnames, values), end
+                values[i] = convert(values[i], None, db)
+        return self.model.from_db(db.alias, self.attnames, values), end
 
 
 def fetch_built(sql: str, params, *columns: Columns):
@@ -102,23 +110,31 @@ def insert_all(objs: list) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    db = _db()
+    if db.vendor != "postgresql":
         model.objects.bulk_create(objs)
         return
     for obj in objs:  # a foreign key to an object saved since this one was built takes its id now
         obj._prepare_related_fields_for_save(operation_name="insert_all")
     # Rows whose ids were reserved beforehand (``nextval``) are written with them.
     with_pk = all(obj.pk is not None for obj in objs)
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    quote = connection.ops.quote_name
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(model._meta.pk.column)}")
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    fields, sql = _insert_sql(model, with_pk, len(objs))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
     with hot_cursor() as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(model, with_pk: bool, rows: int) -> tuple[list, str]:
+    """``insert_all``'s fields and statement for ``rows`` rows of ``model``, written once per process and shape."""
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    quote = _db().ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}")
+    return fields, sql
