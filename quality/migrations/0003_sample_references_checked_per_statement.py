@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from supportdesk.core.schema import postgresql_only
+
 # The references of ``quality_sample`` checked once per statement (PostgreSQL): each circuit and indicator a
 # statement names locked once (``FOR KEY SHARE``, as a foreign key's check does) and the statement refused when one
 # is missing; deleting a circuit or an indicator that still has samples refused. A foreign key did the same per
@@ -72,16 +74,6 @@ DROP FUNCTION IF EXISTS quality_sampled_row_kept();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -100,5 +92,5 @@ class Migration(migrations.Migration):
             name='indicator',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='quality.indicator'),
         ),
-        migrations.RunPython(forward, backward, elidable=False),
+        postgresql_only(FORWARD, BACKWARD),
     ]

@@ -52,7 +52,7 @@ class EventRecord(models.Model):
 def immutable_rows_operation(*, table: str, name: str, noun: str):
     """A migration operation that makes ``table`` refuse UPDATE and DELETE on PostgreSQL (the database's half of
     the immutable event log; the model refuses in Python). ``name`` prefixes the function and trigger."""
-    from django.db import migrations
+    from .schema import postgresql_only
 
     guard_sql = f"""
 CREATE OR REPLACE FUNCTION {name}_immutable() RETURNS trigger AS $$
@@ -69,12 +69,4 @@ DROP TRIGGER IF EXISTS {name}_no_update_delete ON {table};
 DROP FUNCTION IF EXISTS {name}_immutable();
 """
 
-    def guard(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(guard_sql)
-
-    def unguard(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(unguard_sql)
-
-    return migrations.RunPython(guard, unguard)
+    return postgresql_only(guard_sql, unguard_sql)

@@ -58,13 +58,19 @@ def save_versioned(obj: models.Model, *fields: str) -> None:
         obj.save()
 
 
-def record_event(event_model: type[models.Model], *, by=None, via: str = "", at: datetime | None = None,
-                 data: dict | None = None, **fields):
-    """Append one immutable event (``supportdesk.core.events.EventRecord``): ``fields`` name the subject
-    (``ticket=...``/``visit=...``), ``kind``, ``from_state``, ``to_state``, ``note``."""
-    return event_model.objects.create(
-        at=at or timezone.now(), actor=by, actor_label=actor_label(by, via), data=data or {}, **fields
-    )
+def event_row(event_model: type[models.Model], *, by=None, via: str = "", at: datetime | None = None,
+              data: dict | None = None, **fields):
+    """One immutable event (``supportdesk.core.events.EventRecord``), not yet written: ``fields`` name the subject
+    (``ticket=...``/``visit=...``), ``kind``, ``from_state``, ``to_state``, ``note``. For a path that writes its
+    events in one ``INSERT``; ``record_event`` writes it at once."""
+    return event_model(at=at or timezone.now(), actor=by, actor_label=actor_label(by, via), data=data or {}, **fields)
+
+
+def record_event(event_model: type[models.Model], **fields):
+    """Append one immutable event: ``event_row`` written now."""
+    row = event_row(event_model, **fields)
+    row.save(force_insert=True)
+    return row
 
 
 def ensure_perm(user, perm: str, *, message: str = "") -> None:

@@ -8,6 +8,8 @@ as before. SQLite keeps its row triggers (migration 0011).
 """
 from django.db import migrations
 
+from supportdesk.core.schema import postgresql_only
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION tickets_ticket_next_due() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -29,20 +31,10 @@ END $$;
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("tickets", "0013_customer_update_owed_index"),
     ]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
